@@ -1062,6 +1062,10 @@ int train_run(const train_opts_t *opts, const train_hooks_t *hooks)
     int64_t nb = (R->ntrain + o->batch_size - 1) / o->batch_size;
     int64_t L = R->m.ndims - 1;
     int status = 0, stopped_early = 0;
+    /* testing aid: behave as if SIGINT arrived right after this optimiser step */
+    long interrupt_at = 0;
+    const char *ia = getenv("AEKIT_INTERRUPT_AFTER_STEP");
+    if (ia && str_to_long(ia, &interrupt_at) < 0) interrupt_at = 0;
     (void)L;
 
     for (int64_t e = R->next_epoch; e < o->epochs && !stopped_early; e++) {
@@ -1088,6 +1092,7 @@ int train_run(const train_opts_t *opts, const train_hooks_t *hooks)
             if (!found_inf) adamw_step(&R->opt, R->ws->params, R->ws->grads);
             grad_scaler_update(&R->scaler, found_inf);
             R->global_step++;
+            if (interrupt_at > 0 && R->global_step == interrupt_at) interrupted = SIGINT;
             R->ep_loss += l.loss * rows;
             R->ep_recon += l.recon * rows;
             R->ep_l1 += l.l1 * rows;
@@ -1115,9 +1120,9 @@ int train_run(const train_opts_t *opts, const train_hooks_t *hooks)
             double lv = R->hist.n ? R->hist.e[R->hist.n - 1].val_loss : NAN;
             save_checkpoint(R, R->last_path, last, lv);
             write_metrics(R);
-            fprintf(stderr, "%s: interrupted in epoch %lld at batch %lld/%lld; resume with: "
-                    "ae-train %s %s --resume %s\n", progname, (long long)e, (long long)b,
-                    (long long)nb, o->dataset, o->outdir, R->last_path);
+            fprintf(stderr, "%s: interrupted in epoch %lld/%d at batch %lld/%lld; resume with: "
+                    "ae-train %s %s --resume %s\n", progname, (long long)e + 1, o->epochs,
+                    (long long)b, (long long)nb, o->dataset, o->outdir, R->last_path);
             status = EXIT_INTERRUPTED;
             break;
         }
@@ -1155,9 +1160,9 @@ int train_run(const train_opts_t *opts, const train_hooks_t *hooks)
             fprintf(stderr, "%s: early stopping: val_loss did not improve for %d epochs\n",
                     progname, o->patience);
         if (interrupted) {
-            fprintf(stderr, "%s: interrupted after epoch %lld; resume with: ae-train %s %s "
-                    "--resume %s\n", progname, (long long)e, o->dataset, o->outdir,
-                    R->last_path);
+            fprintf(stderr, "%s: interrupted after epoch %lld/%d; resume with: ae-train %s %s "
+                    "--resume %s\n", progname, (long long)e + 1, o->epochs, o->dataset,
+                    o->outdir, R->last_path);
             status = EXIT_INTERRUPTED;
             break;
         }
