@@ -286,6 +286,7 @@ typedef struct {
     EVP_MD_CTX *md;         /* digest of the first `have` bytes of .part */
     int md_valid;
     int64_t have;           /* bytes in .part, all hashed */
+    int64_t recv;           /* body bytes received in this run (for the rate) */
     int64_t start_off;      /* offset the running transfer asked for */
     int64_t total;          /* expected size, -1 when unknown */
     int64_t cr_start;       /* start of Content-Range of the last response, -1 none */
@@ -308,7 +309,6 @@ typedef struct {
     int prog;               /* drawing enabled */
     int drawn;              /* lines drawn last time */
     double t0, last_draw;
-    int64_t got0;           /* bytes present when the run started */
 } fetcher_t;
 
 static void on_signal(int sig) { interrupted = sig; }
@@ -359,12 +359,13 @@ static void progress_draw(fetcher_t *F, int force)
     if (!force && t - F->last_draw < 0.2) return;
     F->last_draw = t;
     progress_clear(F);
-    int64_t got = 0, total = 0;
+    int64_t got = 0, total = 0, recv = 0;
     int known = 1;
     char b1[32], b2[32], b3[32], pb[32];
     for (int i = 0; i < F->n; i++) {
         job_t *j = &F->jobs[i];
         got += j->have;
+        recv += j->recv;
         if (j->total >= 0) total += j->total;
         else if (j->state == JOB_OK || j->state == JOB_UPTODATE) total += j->have;
         else known = 0;
@@ -380,7 +381,7 @@ static void progress_draw(fetcher_t *F, int force)
         }
         F->drawn++;
     }
-    double el = t - F->t0, rate = el > 0 ? (got - F->got0) / el : 0;
+    double el = t - F->t0, rate = el > 0 ? recv / el : 0;
     human(b1, sizeof b1, got);
     human(b3, sizeof b3, rate);
     if (known && total > 0) {
@@ -464,6 +465,7 @@ static size_t on_write(char *p, size_t sz, size_t nm, void *u)
     }
     EVP_DigestUpdate(j->md, p, n);
     j->have += n;
+    j->recv += n;
     return n;
 }
 
@@ -860,7 +862,6 @@ int fetch_run(const char *outdir, fetch_item_t *items, int n, const fetch_opts_t
     for (int i = 0; i < n && !interrupted; i++) job_check_present(&F, &F.jobs[i]);
 
     F.t0 = now_seconds();
-    for (int i = 0; i < n; i++) F.got0 += F.jobs[i].have;
     while (!interrupted) {
         double t = now_seconds(), next = INFINITY;
         int waiting = 0;
