@@ -401,20 +401,19 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *u)
     job_t *j = u;
     size_t n = sz * nm;
     j->last_data = now_seconds();
-    if (n > 5 && strncmp(p, "HTTP/", 5) == 0) {
+    char line[256];                 /* the header line, NUL-terminated, without CR LF */
+    size_t k = n < sizeof line - 1 ? n : sizeof line - 1;
+    memcpy(line, p, k);
+    while (k > 0 && (line[k - 1] == '\r' || line[k - 1] == '\n' || line[k - 1] == ' ')) k--;
+    line[k] = 0;
+    if (strncmp(line, "HTTP/", 5) == 0) {
         /* a new response (redirects and 1xx give several): forget the previous one's */
         j->cr_start = -1;
-        const char *s = memchr(p, ' ', n);
-        size_t k = 0;
-        if (s) {
-            s++;
-            while (s + k < p + n && s[k] != '\r' && s[k] != '\n' && k + 1 < sizeof j->status) k++;
-            memcpy(j->status, s, k);
-        }
-        j->status[k] = 0;
-    } else if (n > 14 && strncasecmp(p, "Content-Range:", 14) == 0) {
+        const char *s = strchr(line, ' ');
+        snprintf(j->status, sizeof j->status, "%s", s ? s + 1 : "");
+    } else if (strncasecmp(line, "Content-Range:", 14) == 0) {
         long long a;
-        const char *s = p + 14;
+        const char *s = line + 14;
         while (*s == ' ' || *s == '\t') s++;
         if (strncasecmp(s, "bytes ", 6) == 0 && sscanf(s + 6, "%lld-", &a) == 1) j->cr_start = a;
     }
