@@ -289,6 +289,17 @@ rcv1-fetch: 1 of 5 files failed: e.dat.gz"
     [ "$(max_active)" -eq 1 ]
 }
 
+@test "progress bars only when stderr is a terminal, and not with -q" {
+    command -v script > /dev/null || skip "script(1) from util-linux is not installed"
+    start_server --slow 0.05 --chunk 2000
+    run -0 script -qec "rcv1-fetch --checksums sums --only a.dat.gz --base-url $URL out" /dev/null
+    assert_output --partial "a.dat.gz   "
+    assert_output --partial "total   "
+    assert_output --partial "out/a.dat.gz"
+    run -0 script -qec "rcv1-fetch -q --checksums sums --only b.dat.gz --base-url $URL out" /dev/null
+    assert_output $'out/b.dat.gz\r'
+}
+
 @test "file:// mirror" {
     run -0 --separate-stderr rcv1-fetch --checksums sums --base-url "file://$PWD/srv" out
     assert_output "$all_paths"
