@@ -9,7 +9,8 @@ are per file.
   --fail-first K      answer the first K requests with --fail-status (default 503)
   --status CODE       answer every request with CODE (404, 403, ...)
   --drop-after N      send the headers and N body bytes, then close the connection;
-                      for the first --drop-times requests (default 1)
+                      for the first --drop-times requests (default 1); with --reset,
+                      close with a TCP reset instead of an orderly shutdown
   --stall-after N     send N body bytes, then send nothing more (until the client leaves)
   --html              answer 200 with an HTML page instead of the file
   --corrupt           serve the file with one byte changed (wrong content, right length)
@@ -24,6 +25,7 @@ The server exits by itself after --lifetime seconds (default 120) so none outliv
 import argparse
 import os
 import socket
+import struct
 import sys
 import threading
 import time
@@ -162,7 +164,13 @@ class Handler(BaseHTTPRequestHandler):
             off += n
         if drop and limit < len(body):
             self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
+            if a.reset:
+                # SO_LINGER with a zero timeout: close() sends RST
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                           struct.pack("ii", 1, 0))
+                self.connection.close()
+            else:
+                self.connection.shutdown(socket.SHUT_RDWR)
         elif stall and limit < len(body):
             # hold the connection open, sending nothing, until the client gives up
             self.connection.settimeout(a.lifetime)
@@ -192,6 +200,7 @@ def main():
     p.add_argument("--status", type=int, default=0)
     p.add_argument("--drop-after", type=int)
     p.add_argument("--drop-times", type=int, default=1)
+    p.add_argument("--reset", action="store_true")
     p.add_argument("--stall-after", type=int)
     p.add_argument("--html", action="store_true")
     p.add_argument("--corrupt", action="store_true")

@@ -118,6 +118,15 @@ all_paths=$'out/a.dat.gz\nout/b.dat.gz\nout/c.dat.gz\nout/d.dat.gz'
     grep -q '^GET /a.dat.gz range=bytes=1000- .* status=206 ' server.log
 }
 
+@test "a connection reset mid-transfer is retried" {
+    start_server --drop-after 1000 --reset --files a.dat.gz
+    run -0 --separate-stderr rcv1-fetch --checksums sums --only a.dat.gz --base-url "$URL" out
+    assert_output "out/a.dat.gz"
+    [[ $stderr == "rcv1-fetch: a.dat.gz: "*"; retry 1 of 5" ]] || fail "stderr: $stderr"
+    [ "$(grep -c '^GET /a.dat.gz ' server.log)" -eq 2 ]
+    same_files out a.dat.gz
+}
+
 @test "resume across runs: a .part left by a failed run is continued" {
     start_server --drop-after 1000 --files a.dat.gz
     size=$(size_of srv/a.dat.gz)
