@@ -719,6 +719,12 @@ static void job_done(fetcher_t *F, job_t *j, CURLcode r)
     snprintf(why, sizeof why, "%s", j->errbuf[0] ? j->errbuf : curl_easy_strerror(r));
     abort_t ab = j->abort;
     job_detach(F, j);
+    if (interrupted) {
+        /* the write callback refused data because of the signal: not a failure */
+        job_close_part(j);
+        j->state = JOB_WAIT;
+        return;
+    }
 
     if (ab == AB_WRITE) {
         job_close_part(j);

@@ -337,25 +337,31 @@ rcv1-fetch: 1 of 1 file failed: rcv1v2.topics.qrels.gz"
     assert_output "out/rcv1v2.topics.qrels.gz"
 }
 
-@test "Ctrl-C leaves only .part files, exit 130; the next run resumes them" {
-    start_server --slow 0.1 --chunk 1000
+# interrupt_fetch SIGNAL: start a slow download in the background, send SIGNAL once a .part
+# has bytes, wait (bounded) for it to exit; sets status.
+interrupt_fetch() {
     rcv1-fetch --checksums sums --base-url "$URL" out > fetch.out 2> fetch.err 3>&- &
-    pid=$!
+    local pid=$! i
     for ((i = 0; i < 200; i++)); do
         [[ -s out/a.dat.gz.part ]] && break
         sleep 0.05
     done
-    kill -INT "$pid"
+    kill "-$1" "$pid"
     for ((i = 0; i < 200; i++)); do
         kill -0 "$pid" 2> /dev/null || break
         sleep 0.05
     done
     if kill -0 "$pid" 2> /dev/null; then
         kill -KILL "$pid"
-        fail "rcv1-fetch did not stop on SIGINT"
+        fail "rcv1-fetch did not stop on SIG$1"
     fi
     status=0
     wait "$pid" || status=$?
+}
+
+@test "Ctrl-C leaves only .part files, exit 130; the next run resumes them" {
+    start_server --slow 0.1 --chunk 1000
+    interrupt_fetch INT
     [ "$status" -eq 130 ]
     [ ! -s fetch.out ]
     [ "$(cat fetch.err)" = "rcv1-fetch: interrupted; partial downloads kept as .part files in out" ]
@@ -368,6 +374,14 @@ rcv1-fetch: 1 of 1 file failed: rcv1v2.topics.qrels.gz"
     same_files out a.dat.gz b.dat.gz c.dat.gz d.dat.gz
     grep -q '^GET /a.dat.gz range=bytes=[1-9][0-9]*- .* status=206 ' server.log
     [ -z "$(ls out/*.part 2> /dev/null)" ]
+}
+
+@test "SIGTERM: the same, exit 143" {
+    start_server --slow 0.1 --chunk 1000
+    interrupt_fetch TERM
+    [ "$status" -eq 143 ]
+    [ "$(cat fetch.err)" = "rcv1-fetch: interrupted; partial downloads kept as .part files in out" ]
+    for f in out/*; do [[ $f == *.part ]] || fail "unexpected file after SIGTERM: $f"; done
 }
 
 # ---------------------------------------------------------------- usage and setup errors
