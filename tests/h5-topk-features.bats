@@ -155,3 +155,13 @@ $USAGE"
 d.h5
 junk.h5"
 }
+
+@test "writing over the input replaces it only when complete" {
+    mk csr a.h5 --rows 120 --cols 60
+    cp a.h5 orig.h5
+    run -0 h5-topk-features -q -k 9 --by df -o a.h5 a.h5
+    run -0 ref orig.h5 a.h5 -k 9 --by df
+    run -0 bash -c 'ls | grep -v "^separate-stderr-"'
+    assert_output "a.h5
+orig.h5"
+}
