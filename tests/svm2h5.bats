@@ -214,3 +214,33 @@ print("ok", ip[-1], round(float(norms.min()), 4), round(float(norms.max()), 4))
 PY
     assert_output 'ok 77739 1.0 1.0'
 }
+
+# ---- against a real reader: scikit-learn's load_svmlight_files, as fetch_rcv1 uses it
+
+@test "generated corpus: same matrix, sample ids and targets as scikit-learn" {
+    mkdir c
+    "$REPO_DIR/examples/gen-corpus" -q --docs 500 --seed 3 --out c
+    files=(c/lyrl2004_vectors_train.dat.gz c/lyrl2004_vectors_test_pt{0,1,2,3}.dat.gz)
+    run -0 svm2h5 -q -o g.h5 --n-features 47236 --qrels c/rcv1v2.topics.qrels.gz "${files[@]}"
+    run -0 "$PYTHON" "$TESTS_DIR/ref/sklearn_roundtrip.py" --n-features 47236 g.h5 \
+        c/rcv1v2.topics.qrels.gz "${files[@]}"
+    run -0 svm2h5 -q -j 1 -o w.h5 --qrels c/rcv1v2.topics.qrels.gz "${files[@]}"
+    run -0 "$PYTHON" "$TESTS_DIR/ref/sklearn_roundtrip.py" w.h5 c/rcv1v2.topics.qrels.gz "${files[@]}"
+}
+
+@test "real RCV1 vectors, LYRL and SVMlight forms: same as scikit-learn" {
+    "$PYTHON" "$TESTS_DIR/ref/vw_to_lyrl.py" --lyrl v.dat.gz --svmlight v.svm --qrels v.qrels \
+        "$TESTS_DIR/data/vw_rcv1_small.dat"
+    run -0 svm2h5 -q -o v.h5 --qrels v.qrels v.dat.gz
+    run -0 "$PYTHON" "$TESTS_DIR/ref/sklearn_roundtrip.py" v.h5 v.qrels v.dat.gz
+    run -0 svm2h5 -q --labels -o s.h5 v.svm
+    run -0 "$PYTHON" "$TESTS_DIR/ref/sklearn_roundtrip.py" --labels s.h5 - v.svm
+}
+
+@test "the built-in sample converts and matches scikit-learn" {
+    s="$REPO_DIR/examples/sample"
+    files=("$s"/lyrl2004_vectors_train.dat.gz "$s"/lyrl2004_vectors_test_pt{0,1,2,3}.dat.gz)
+    run -0 svm2h5 -q -o s.h5 --n-features 47236 --qrels "$s/rcv1v2.topics.qrels.gz" "${files[@]}"
+    run -0 "$PYTHON" "$TESTS_DIR/ref/sklearn_roundtrip.py" --n-features 47236 s.h5 \
+        "$s/rcv1v2.topics.qrels.gz" "${files[@]}"
+}
