@@ -60,7 +60,18 @@ void train_opts_defaults(train_opts_t *o)
 /* ---- signals ----------------------------------------------------------------------------- */
 
 static volatile sig_atomic_t interrupted;
-static void on_signal(int sig) { interrupted = sig; }
+
+/* The first signal asks for a clean stop after the current step; a second one kills at once
+ * (temporary files may then remain, never a half-written file under a final name). */
+static void on_signal(int sig)
+{
+    if (interrupted) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    interrupted = sig;
+}
 
 static void install_signals(void)
 {
