@@ -970,10 +970,13 @@ static void setup_model(run_t *R, checkpoint_info_t *rinfo)
 
 static void load_data(run_t *R)
 {
-    int64_t bytes = R->ds.nnz * 8 + (R->ds.rows + 1) * 8;
+    int64_t bytes = R->ds.nnz * 8 + (R->ds.rows + 1) * 8, limit = INMEM_MAX_BYTES;
     char err[1024];
+    long env;
+    const char *e = getenv("AEKIT_TRAIN_INMEM_MAX_BYTES");
+    if (e && str_to_long(e, &env) == 0 && env >= 0) limit = env;
     csr_init(&R->mem);
-    if (bytes > INMEM_MAX_BYTES) return;
+    if (bytes > limit) return;
     if (dataset_read_rows(&R->ds, 0, R->ds.rows, &R->mem, err, sizeof err) < 0) die("%s", err);
     R->in_memory = 1;
 }
