@@ -15,6 +15,7 @@
 #include "dataset.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -904,6 +905,23 @@ static void mkdir_p(const char *path)
     free(p);
 }
 
+/* A new run must not mix its top-3 files with an earlier run's. */
+static void refuse_old_checkpoints(const char *ckdir)
+{
+    DIR *d = opendir(ckdir);
+    if (!d) die("%s:", ckdir);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n > 5 && strcmp(e->d_name + n - 5, ".ckpt") == 0) {
+            closedir(d);
+            die("%s already holds checkpoints of an earlier run; continue it with --resume "
+                "%s/last.ckpt or choose another OUTDIR", ckdir, ckdir);
+        }
+    }
+    closedir(d);
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -1069,6 +1087,7 @@ int train_run(const train_opts_t *opts, const train_hooks_t *hooks)
     R->ckdir = path_join(o->outdir, "checkpoints");
     mkdir_p(R->ckdir);
     R->last_path = path_join(R->ckdir, "last.ckpt");
+    if (!o->resume) refuse_old_checkpoints(R->ckdir);
     R->metrics_path = path_join(o->outdir, "training_metrics.h5");
     R->config_path = path_join(o->outdir, "config.yaml");
     load_data(R);

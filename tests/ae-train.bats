@@ -244,6 +244,12 @@ print(n >= 3)'
     run -0 ae-train d.h5 out 200,8,2 -e 1 -q
 }
 
+@test "a new run refuses an OUTDIR with an earlier run's checkpoints" {
+    ae-train d.h5 out 200,8,2 -e 1 -q
+    run -1 --separate-stderr ae-train d.h5 out 200,8,2 -e 1 -q
+    assert_stderr 'ae-train: out/checkpoints already holds checkpoints of an earlier run; continue it with --resume out/checkpoints/last.ckpt or choose another OUTDIR'
+}
+
 @test "usage errors exit 2 with the reason" {
     run -2 --separate-stderr ae-train
     assert_stderr "ae-train: missing DATASET and OUTDIR
