@@ -120,6 +120,22 @@ static void cpu_act_backward(int act, size_t n, const float *A, float *dA)
     }
 }
 
+/* x rounded to the nearest float16 value (ties to even), as a float: 10 mantissa bits for
+ * normal values, multiples of 2^-24 below 2^-14, +-inf from 65520 up (IEEE overflow). */
+static float round_fp16(float x)
+{
+    uint32_t u, a;
+    memcpy(&u, &x, 4);
+    a = u & 0x7fffffffu;
+    if (a >= 0x7f800000u) return x;                           /* inf, NaN */
+    if (a >= 0x477ff000u) return x > 0 ? INFINITY : -INFINITY;
+    if (a < 0x38800000u) return rintf(x * 16777216.0f) / 16777216.0f;   /* subnormal range */
+    a += 0xfffu + ((a >> 13) & 1);
+    u = (u & 0x80000000u) | (a & ~0x1fffu);
+    memcpy(&x, &u, 4);
+    return x;
+}
+
 static void cpu_round(int mode, size_t n, const float *x, float *y)
 {
     if (mode == 1) {
@@ -135,7 +151,7 @@ static void cpu_round(int mode, size_t n, const float *x, float *y)
             memcpy(&y[i], &u, 4);
         }
     } else if (mode == 2) {
-        for (size_t i = 0; i < n; i++) y[i] = (float)(_Float16)x[i];
+        for (size_t i = 0; i < n; i++) y[i] = round_fp16(x[i]);
     } else if (x != y) {
         memcpy(y, x, n * sizeof *y);
     }
