@@ -1097,13 +1097,11 @@ int train_run(const train_opts_t *opts, const train_hooks_t *hooks)
     loader_t ld;
     loader_init(&ld, R->in_memory ? &R->mem : NULL, &R->ds, o->batch_size, o->num_workers);
     int64_t nb = (R->ntrain + o->batch_size - 1) / o->batch_size;
-    int64_t L = R->m.ndims - 1;
     int status = 0, stopped_early = 0;
     /* testing aid: behave as if SIGINT arrived right after this optimiser step */
     long interrupt_at = 0;
     const char *ia = getenv("AEKIT_INTERRUPT_AFTER_STEP");
     if (ia && str_to_long(ia, &interrupt_at) < 0) interrupt_at = 0;
-    (void)L;
 
     for (int64_t e = R->next_epoch; e < o->epochs && !stopped_early; e++) {
         /* this epoch's order, from the generator state at its start */
@@ -1164,7 +1162,7 @@ int train_run(const train_opts_t *opts, const train_hooks_t *hooks)
             break;
         }
         double val = validate(R, &ld);
-        double secs = R->ep_seconds + 0;   /* training time of the epoch (validation excluded) */
+        double secs = R->ep_seconds;     /* training time of the epoch (validation excluded) */
         epoch_metrics_t em = {
             .epoch = e,
             .train_loss = R->ep_loss / R->ep_samples,
