@@ -707,7 +707,7 @@ void encode_run(const encode_opts_t *o)
     }
     progress_done(&p);
     if (w && encw_finish(w, err, sizeof err) < 0) die("%s", err);
-    if (!o->tsv) dense_stats_print(&st, "latent_representations", STATS_TEXT, stdout);
+    if (!o->tsv) dense_stats_print(&st, "/latent_representations", STATS_TEXT, stdout);
     dense_stats_free(&st);
     csr_free(&x);
     free(z);
@@ -746,7 +746,7 @@ void recon_run(const recon_opts_t *o)
     vec_stats_t vs;
     vec_stats_init(&vs);
     vec_stats_add(&vs, errs, R);
-    vec_stats_print(&vs, "reconstruction_errors", STATS_TEXT, stdout);
+    vec_stats_print(&vs, "/reconstruction_errors", STATS_TEXT, stdout);
     vec_stats_free(&vs);
     if (o->top > 0) {
         putchar('\n');
