@@ -41,7 +41,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int c;
-    while ((c = getopt_long(argc, argv, "b:d:rqh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":b:d:rqh", longopts, NULL)) != -1) {
         switch (c) {
         case 'b': o.batch = parse_long(optarg, 1, 1L << 20, "--batch-size"); break;
         case 'd':
@@ -52,7 +52,10 @@ int main(int argc, char **argv)
         case OPT_TSV: o.tsv = 1; break;
         case 'q': o.quiet = 1; break;
         case 'h': help(); fshut(stdout, "stdout"); return 0;
-        default: usage_fail(NULL);
+        case ':': usage_fail("%s needs a value", argv[optind - 1]);
+        default:
+            if (optopt) usage_fail("unknown option '-%c'", optopt);
+            usage_fail("unknown option '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind != 3) usage_fail("expected DATASET CHECKPOINT OUT.h5");

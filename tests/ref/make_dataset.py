@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """make_dataset.py: write a small generated corpus as an aekit dataset (h5py), for tests.
 
-usage: make_dataset.py OUT.h5 ROWS COLS [--seed N] [--version 0|1] [--no-targets]
+usage: make_dataset.py OUT.h5 ROWS COLS [--seed N] [--version 0|1] [--no-targets] [--max-nnz N]
 
 Rows have Zipf-like column frequencies with a topic-dependent vocabulary, positive values,
 and 1-3 topics each from the real RCV1 topic codes (tests/data/rcv1.topics.txt). Row 3 is left
@@ -22,6 +22,7 @@ ap.add_argument("cols", type=int)
 ap.add_argument("--seed", type=int, default=1)
 ap.add_argument("--version", type=int, default=1, choices=[0, 1])
 ap.add_argument("--no-targets", action="store_true")
+ap.add_argument("--max-nnz", type=int, default=0, help="non-zeros per row at most (default COLS/3)")
 a = ap.parse_args()
 
 rng = np.random.default_rng(a.seed)
@@ -42,8 +43,9 @@ for r in range(a.rows):
     if r == 3:
         indptr.append(indptr[-1])
         continue
-    nnz = int(rng.integers(1, max(2, a.cols // 3)))
-    ranks = rng.choice(a.cols, size=nnz, replace=False, p=zipf_p)
+    nnz = int(rng.integers(1, max(2, a.max_nnz or a.cols // 3)))
+    ranks = rng.choice(a.cols, size=nnz, replace=False, p=zipf_p) if a.max_nnz == 0 else \
+        np.unique(np.minimum(rng.zipf(1.5, size=nnz) - 1, a.cols - 1))
     cols = np.unique(perms[int(topics[0])][ranks])
     vals = rng.gamma(2.0, 1.0, size=cols.size).astype(np.float32)
     vals /= np.linalg.norm(vals)   # ltc-like: unit norm rows (the tools normalise anyway)
