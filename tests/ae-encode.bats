@@ -241,3 +241,13 @@ f["indices"][p] = 60'
     run -2 --separate-stderr ae-encode a b c -b
     assert_stderr "ae-encode: -b needs a value"$'\n'"$USAGE"
 }
+
+@test "progress on stderr only when it is a terminal, and not with -q" {
+    command -v script >/dev/null || skip "script(1) is needed to give ae-encode a terminal"
+    run -0 script -qec "ae-encode '$F/d.h5' '$F/trained.ckpt' tty.h5 >/dev/null" /dev/null
+    [[ "$output" == *"ae-encode: 100.0% 300/300 rows"* ]]
+    run -0 script -qec "ae-encode -q '$F/d.h5' '$F/trained.ckpt' tty.h5 >/dev/null" /dev/null
+    assert_output ""
+    run -0 --separate-stderr ae-encode "$F/d.h5" "$F/trained.ckpt" plain.h5
+    assert_stderr ""
+}

@@ -205,3 +205,13 @@ EOF
     run -2 --separate-stderr ae-recon-error --tsv a b
     assert_stderr "ae-recon-error: unknown option '--tsv'"$'\n'"$USAGE"
 }
+
+@test "progress on stderr only when it is a terminal, and not with -q" {
+    command -v script >/dev/null || skip "script(1) is needed to give ae-recon-error a terminal"
+    run -0 script -qec "ae-recon-error '$F/d.h5' '$F/trained.ckpt' >/dev/null" /dev/null
+    [[ "$output" == *"ae-recon-error: 100.0% 300/300 rows"* ]]
+    run -0 script -qec "ae-recon-error -q '$F/d.h5' '$F/trained.ckpt' >/dev/null" /dev/null
+    assert_output ""
+    run -0 --separate-stderr ae-recon-error "$F/d.h5" "$F/trained.ckpt"
+    assert_stderr ""
+}
