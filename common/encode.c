@@ -666,6 +666,14 @@ static void run_close(run_t *r)
     dataset_close(&r->ds);
 }
 
+/* 1 when a and b name the same existing file. */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
 void encode_run(const encode_opts_t *o)
 {
     run_t r = {0};
@@ -677,6 +685,9 @@ void encode_run(const encode_opts_t *o)
     uint32_t *sid = xmalloc((size_t)B * sizeof *sid);                    /* [B] */
     encode_writer_t *w = NULL;
     if (!o->tsv) {
+        if (same_file(o->out_path, o->dataset_path) || same_file(o->out_path, o->checkpoint_path))
+            die("%s: is the %s; refusing to overwrite it with the encoding", o->out_path,
+                same_file(o->out_path, o->dataset_path) ? "dataset" : "checkpoint");
         w = encw_create(o->out_path, &r.ds, L, o->with_errors, &r.meta, err, sizeof err);
         if (!w) die("%s", err);
     }

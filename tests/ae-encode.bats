@@ -199,6 +199,17 @@ EOF
     assert_file_absent out.h5
 }
 
+@test "OUT.h5 may not be the dataset or the checkpoint" {
+    cp "$F/d.h5" d.h5
+    cp "$F/trained.ckpt" t.ckpt
+    sha256sum d.h5 t.ckpt > before.sum
+    run -1 --separate-stderr ae-encode d.h5 t.ckpt ./d.h5
+    assert_stderr "ae-encode: ./d.h5: is the dataset; refusing to overwrite it with the encoding"
+    run -1 --separate-stderr ae-encode d.h5 t.ckpt t.ckpt
+    assert_stderr "ae-encode: t.ckpt: is the checkpoint; refusing to overwrite it with the encoding"
+    run -0 sha256sum -c --quiet before.sum
+}
+
 @test "unwritable output" {
     run -1 --separate-stderr ae-encode "$F/d.h5" "$F/trained.ckpt" nodir/out.h5
     assert_stderr "ae-encode: nodir/out.h5: cannot create: No such file or directory"
