@@ -244,9 +244,12 @@ static void parse_file(svm_reader_t *r, filejob_t *f)
             lcap *= 2;
             line = xrealloc(line, lcap);
         }
+        /* zlib flags a truncated stream (Z_BUF_ERROR) as soon as it has read the last input
+         * but still hands out the lines before it: it is an error at the line that ends early */
         int zerr;
         const char *zmsg = gzerror(gz, &zerr);
-        if (zerr != Z_OK && zerr != Z_STREAM_END) {
+        int truncated = zerr == Z_BUF_ERROR && (!got || line[len - 1] != '\n');
+        if ((zerr != Z_OK && zerr != Z_STREAM_END && zerr != Z_BUF_ERROR) || truncated) {
             b->err = 1;
             b->errline = lineno + 1;
             snprintf(b->errmsg, sizeof b->errmsg, "%s",
