@@ -477,10 +477,9 @@ done:
 /* ---- summaries */
 
 /* worse(a, b): a ranks before b. NaN is the worst; ties go to the lower index. */
-static const float *g_vals;
-static int worse(int64_t a, int64_t b)
+static int worse(const float *v, int64_t a, int64_t b)
 {
-    float x = g_vals[a], y = g_vals[b];
+    float x = v[a], y = v[b];
     int xn = isnan(x), yn = isnan(y);
     if (xn != yn) return xn;
     if (!xn && x != y) return x > y;
@@ -491,13 +490,12 @@ int64_t top_k_indices(const float *v, int64_t n, int64_t k, int64_t *idx)
 {
     if (k > n) k = n;
     if (k <= 0) return 0;
-    g_vals = v;
     /* keep the k worst seen so far, sorted worst first; insertion is O(k) but k is small */
     int64_t m = 0;
     for (int64_t i = 0; i < n; i++) {
-        if (m == k && !worse(i, idx[k - 1])) continue;
+        if (m == k && !worse(v, i, idx[k - 1])) continue;
         int64_t j = m < k ? m++ : k - 1;
-        while (j > 0 && worse(i, idx[j - 1])) { idx[j] = idx[j - 1]; j--; }
+        while (j > 0 && worse(v, i, idx[j - 1])) { idx[j] = idx[j - 1]; j--; }
         idx[j] = i;
     }
     return m;
@@ -547,8 +545,7 @@ int recon_print_top(FILE *f, dataset_t *ds, const float *errs, int64_t k, char *
     return 0;
 }
 
-typedef struct { double sum; int64_t count; int64_t topic; } topic_acc_t;
-static const dataset_t *g_ds;
+typedef struct { double sum; int64_t count; const char *name; } topic_acc_t;
 
 static int cmp_topic(const void *pa, const void *pb)
 {
@@ -559,7 +556,7 @@ static int cmp_topic(const void *pa, const void *pb)
         if (isnan(ma) != isnan(mb)) return isnan(ma) ? -1 : 1;
         if (ma != mb && !isnan(ma)) return ma > mb ? -1 : 1;
     }
-    return strcmp(g_ds->target_names[a->topic], g_ds->target_names[b->topic]);
+    return strcmp(a->name, b->name);
 }
 
 int recon_print_by_topic(FILE *f, dataset_t *ds, const float *errs, char *err, size_t errlen)
@@ -570,7 +567,7 @@ int recon_print_by_topic(FILE *f, dataset_t *ds, const float *errs, char *err, s
     }
     int64_t T = ds->num_targets;
     topic_acc_t *acc = xcalloc((size_t)(T ? T : 1), sizeof *acc);
-    for (int64_t t = 0; t < T; t++) acc[t].topic = t;
+    for (int64_t t = 0; t < T; t++) acc[t].name = ds->target_names[t];
     double none_sum = 0;
     int64_t none_count = 0;
     int64_t *tptr = xmalloc((BLOCK_ROWS + 1) * sizeof *tptr);
@@ -597,12 +594,11 @@ int recon_print_by_topic(FILE *f, dataset_t *ds, const float *errs, char *err, s
         }
     }
     if (rc == 0) {
-        g_ds = ds;
         qsort(acc, (size_t)T, sizeof *acc, cmp_topic);
         fprintf(f, "mean error by topic\n");
         fprintf(f, "topic\tdocuments\tmean_error\n");
         for (int64_t t = 0; t < T && acc[t].count > 0; t++)
-            fprintf(f, "%s\t%lld\t%.9g\n", ds->target_names[acc[t].topic],
+            fprintf(f, "%s\t%lld\t%.9g\n", acc[t].name,
                     (long long)acc[t].count, acc[t].sum / (double)acc[t].count);
         if (none_count > 0)
             fprintf(f, "(none)\t%lld\t%.9g\n", (long long)none_count,
