@@ -31,7 +31,7 @@ setup() {
 }
 
 @test "trained checkpoint: codes and errors equal PyTorch's" {
-    run -0 --separate-stderr ae-encode -r -b 64 "$F/d.h5" "$F/trained.ckpt" out.h5
+    run -0 --separate-stderr ae-encode -d cpu -r -b 64 "$F/d.h5" "$F/trained.ckpt" out.h5
     run -0 "$PYTHON" "$TESTS_DIR/ref/torch_encode.py" "$F/d.h5" "$F/trained.ckpt" out.h5
     assert_output --partial "latent max rel"
     assert_output --partial "errors max rel"
@@ -39,7 +39,7 @@ setup() {
 }
 
 @test "untrained ae-init checkpoint is accepted and equals PyTorch" {
-    run -0 --separate-stderr ae-encode "$F/d.h5" "$F/init.ckpt" out.h5
+    run -0 --separate-stderr ae-encode -d cpu "$F/d.h5" "$F/init.ckpt" out.h5
     run -0 "$PYTHON" "$TESTS_DIR/ref/torch_encode.py" "$F/d.h5" "$F/init.ckpt" out.h5
 }
 
@@ -51,7 +51,7 @@ setup() {
         ae-init 60,24,8,3 -a "$a" --latent-activation "$l" -o "i-$a-$l.ckpt" --seed 11
         "$PYTHON" "$TESTS_DIR/ref/torch_train_ckpt.py" "i-$a-$l.ckpt" "$F/d.h5" \
             "t-$a-$l.ckpt" --steps 50 >/dev/null
-        run -0 --separate-stderr ae-encode -q -r -b 100 "$F/d.h5" "t-$a-$l.ckpt" "o-$a-$l.h5"
+        run -0 --separate-stderr ae-encode -d cpu -q -r -b 100 "$F/d.h5" "t-$a-$l.ckpt" "o-$a-$l.h5"
         run -0 "$PYTHON" "$TESTS_DIR/ref/torch_encode.py" "$F/d.h5" "t-$a-$l.ckpt" "o-$a-$l.h5"
         assert_output --partial "$a/$l"
     done
@@ -92,7 +92,7 @@ EOF
 }
 
 @test "a dataset in the Python tool's layout: sample ids are the row numbers" {
-    run -0 --separate-stderr ae-encode "$F/d0.h5" "$F/trained.ckpt" out.h5
+    run -0 --separate-stderr ae-encode -d cpu "$F/d0.h5" "$F/trained.ckpt" out.h5
     run -0 "$PYTHON" "$TESTS_DIR/ref/torch_encode.py" "$F/d0.h5" "$F/trained.ckpt" out.h5
     run -0 "$PYTHON" -c '
 import h5py, numpy as np, sys
@@ -153,7 +153,7 @@ EOF
 
 @test "an existing OUT.h5 is replaced whole" {
     echo "not hdf5" > out.h5
-    run -0 --separate-stderr ae-encode -r "$F/d.h5" "$F/trained.ckpt" out.h5
+    run -0 --separate-stderr ae-encode -d cpu -r "$F/d.h5" "$F/trained.ckpt" out.h5
     run -0 "$PYTHON" "$TESTS_DIR/ref/torch_encode.py" "$F/d.h5" "$F/trained.ckpt" out.h5
 }
 

@@ -30,7 +30,7 @@ setup() {
 }
 
 @test "-o writes errors equal to PyTorch's" {
-    run -0 --separate-stderr ae-recon-error -q -b 64 -o err.h5 "$F/d.h5" "$F/trained.ckpt"
+    run -0 --separate-stderr ae-recon-error -d cpu -q -b 64 -o err.h5 "$F/d.h5" "$F/trained.ckpt"
     run -0 "$PYTHON" "$TESTS_DIR/ref/torch_encode.py" "$F/d.h5" "$F/trained.ckpt" err.h5
     assert_output --partial "errors max rel"
     run -0 "$PYTHON" - "$F/d.h5" <<'EOF'
@@ -56,9 +56,9 @@ sys.exit(0 if a.shape == (300,) and np.array_equal(a, b) else 1)'
 }
 
 @test "-o adds the errors to an ae-encode output of the same dataset" {
-    ae-encode -q -b 64 "$F/d.h5" "$F/trained.ckpt" enc.h5 >/dev/null
-    ae-encode -q -r -b 64 "$F/d.h5" "$F/trained.ckpt" ref.h5 >/dev/null
-    run -0 --separate-stderr ae-recon-error -q -b 64 -o enc.h5 "$F/d.h5" "$F/trained.ckpt"
+    ae-encode -q -d cpu -b 64 "$F/d.h5" "$F/trained.ckpt" enc.h5 >/dev/null
+    ae-encode -q -r -d cpu -b 64 "$F/d.h5" "$F/trained.ckpt" ref.h5 >/dev/null
+    run -0 --separate-stderr ae-recon-error -q -d cpu -b 64 -o enc.h5 "$F/d.h5" "$F/trained.ckpt"
     run -0 "$PYTHON" - <<'EOF'
 import h5py, numpy as np
 a, b = h5py.File("enc.h5"), h5py.File("ref.h5")
@@ -77,7 +77,7 @@ print(h5py.File("enc.h5")["reconstruction_errors"].attrs["checkpoint"])'
     assert_output "$F/init.ckpt"
     # and an earlier ae-recon-error output is simply rewritten
     ae-recon-error -q -o err.h5 "$F/d.h5" "$F/init.ckpt" >/dev/null
-    run -0 --separate-stderr ae-recon-error -q -o err.h5 "$F/d.h5" "$F/trained.ckpt"
+    run -0 --separate-stderr ae-recon-error -d cpu -q -o err.h5 "$F/d.h5" "$F/trained.ckpt"
     run -0 "$PYTHON" "$TESTS_DIR/ref/torch_encode.py" "$F/d.h5" "$F/trained.ckpt" err.h5
 }
 
