@@ -8,7 +8,7 @@ USAGE='usage: ae-recon-error [-b N] [-d auto|cpu|cuda] [--top K] [--by-topic] [-
 
 setup_file() {
     cd "$BATS_FILE_TMPDIR"
-    "$PYTHON" "$TESTS_DIR/ref/make_dataset.py" d.h5 300 60 --seed 3
+    "$PYTHON" "$TESTS_DIR/ref/make_dataset.py" d.h5 300 60 --seed 3 --untagged-every 10
     "$PYTHON" "$TESTS_DIR/ref/make_dataset.py" d0.h5 300 60 --seed 3 --version 0
     "$PYTHON" "$TESTS_DIR/ref/make_dataset.py" d120.h5 120 60 --seed 3
     "$PYTHON" "$TESTS_DIR/ref/make_dataset.py" dnt.h5 50 60 --seed 3 --no-targets
@@ -82,8 +82,9 @@ print(h5py.File("enc.h5")["reconstruction_errors"].attrs["checkpoint"])'
 }
 
 @test "summary, worst documents and per-topic means equal numpy's" {
+    # every 10th document has no topic: shown as - and counted on the (none) line
     ae-recon-error -q -o err.h5 "$F/d.h5" "$F/trained.ckpt" >/dev/null
-    run -0 --separate-stderr ae-recon-error --top 7 --by-topic "$F/d.h5" "$F/trained.ckpt"
+    run -0 --separate-stderr ae-recon-error --top 40 --by-topic "$F/d.h5" "$F/trained.ckpt"
     assert_stderr ""
     printf '%s\n' "$output" > report.txt
     run -0 "$PYTHON" - "$F/d.h5" <<'EOF'
@@ -106,14 +107,15 @@ for k in want:
     assert abs(got[k] - want[k]) <= 1e-5 * abs(want[k]), (k, got[k], want[k])
 # 2: the 7 worst documents
 t = blocks[1].splitlines()
-assert t[0] == "worst 7 documents" and t[1] == "rank\tsample_id\terror\ttopics", t[:2]
-order = sorted(range(len(e)), key=lambda i: (-e[i], i))[:7]
+assert t[0] == "worst 40 documents" and t[1] == "rank\tsample_id\terror\ttopics", t[:2]
+order = sorted(range(len(e)), key=lambda i: (-e[i], i))[:40]
 for k, (line, i) in enumerate(zip(t[2:], order)):
     want_line = "%d\t%d\t%s\t%s" % (k + 1, sid[i], line.split("\t")[2],
                                      ",".join(names[j] for j in targets[i]) or "-")
     assert line == want_line, (line, want_line)
     assert np.float32(line.split("\t")[2]) == e[i]
-assert len(t) == 9
+assert len(t) == 42
+assert any(l.endswith("\t-") for l in t)   # some of the worst have no topic
 # 3: per topic: mean error and count, highest mean first, then by name
 b = blocks[2].splitlines()
 assert b[0] == "mean error by topic" and b[1] == "topic\tdocuments\tmean_error", b[:2]
@@ -122,6 +124,9 @@ for i, ts in enumerate(targets):
     for j in ts:
         acc.setdefault(names[j], []).append(e64[i])
 rows = sorted(((-np.mean(v), n, len(v)) for n, v in acc.items()), key=lambda x: (x[0], x[1]))
+none = [e64[i] for i, ts in enumerate(targets) if len(ts) == 0]
+assert len(none) == 30
+rows.append((-np.mean(none), "(none)", len(none)))   # documents without topics come last
 assert len(b) == 2 + len(rows), (len(b), len(rows))
 for line, (m, n, c) in zip(b[2:], rows):
     f = line.split("\t")

@@ -2,6 +2,7 @@
 """make_dataset.py: write a small generated corpus as an aekit dataset (h5py), for tests.
 
 usage: make_dataset.py OUT.h5 ROWS COLS [--seed N] [--version 0|1] [--no-targets] [--max-nnz N]
+                      [--untagged-every N]
 
 Rows have Zipf-like column frequencies with a topic-dependent vocabulary, positive values,
 and 1-3 topics each from the real RCV1 topic codes (tests/data/rcv1.topics.txt). Row 3 is left
@@ -22,6 +23,8 @@ ap.add_argument("cols", type=int)
 ap.add_argument("--seed", type=int, default=1)
 ap.add_argument("--version", type=int, default=1, choices=[0, 1])
 ap.add_argument("--no-targets", action="store_true")
+ap.add_argument("--untagged-every", type=int, default=0,
+                help="every Nth row (from row 5) gets no topic")
 ap.add_argument("--max-nnz", type=int, default=0, help="non-zeros per row at most (default COLS/3)")
 a = ap.parse_args()
 
@@ -39,14 +42,17 @@ indices, data, targets = [], [], []
 for r in range(a.rows):
     k = int(rng.integers(1, 4))
     topics = np.sort(rng.choice(T, size=k, replace=False)).astype(np.int32)
+    if a.untagged_every and r % a.untagged_every == 5 % a.untagged_every:
+        topics = topics[:0]
     targets.append(topics)
     if r == 3:
         indptr.append(indptr[-1])
         continue
     nnz = int(rng.integers(1, max(2, a.max_nnz or a.cols // 3)))
+    vocab = perms[int(topics[0])] if topics.size else perms[0]
     ranks = rng.choice(a.cols, size=nnz, replace=False, p=zipf_p) if a.max_nnz == 0 else \
         np.unique(np.minimum(rng.zipf(1.5, size=nnz) - 1, a.cols - 1))
-    cols = np.unique(perms[int(topics[0])][ranks])
+    cols = np.unique(vocab[ranks])
     vals = rng.gamma(2.0, 1.0, size=cols.size).astype(np.float32)
     vals /= np.linalg.norm(vals)   # ltc-like: unit norm rows (the tools normalise anyway)
     indices.append(cols.astype(np.int32))
