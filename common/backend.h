@@ -56,10 +56,11 @@ typedef struct backend {
      * dz += gscale * sign(z) (sign(0) = 0) */
     double (*l1)(size_t n, const float *z, float gscale, float *dz);
     /* torch.optim.AdamW's update for n parameters; the scalars are prepared by adamw.c:
-     * p *= decay; m = m*b1 + g*(1-b1); v = v*b2 + g*g*(1-b2);
-     * p += -step_size * m / (sqrt(v) / bc2_sqrt + eps) */
+     * p *= decay; m = m*b1 + c1*g; v = v*b2 + (c2*g)*g   (c1 = 1-b1, c2 = 1-b2 rounded once)
+     * p += (-step_size * m) / (sqrt(v) / bc2_sqrt + eps) */
     void (*adamw)(size_t n, float *p, const float *g, float *m, float *v, float decay,
-                  float b1, float b2, float step_size, float bc2_sqrt, float eps);
+                  float b1, float c1, float b2, float c2, float step_size, float bc2_sqrt,
+                  float eps);
     /* g *= s in place; returns 1 when any element of the result is inf or NaN */
     int (*scale_check)(size_t n, float *g, float s);
 } backend_t;

@@ -144,16 +144,18 @@ static double cpu_l1(size_t n, const float *z, float gscale, float *dz)
 }
 
 static void cpu_adamw(size_t n, float *p, const float *g, float *m, float *v, float decay,
-                      float b1, float b2, float step_size, float bc2_sqrt, float eps)
+                      float b1, float c1, float b2, float c2, float step_size, float bc2_sqrt,
+                      float eps)
 {
-    /* the order of torch.optim.AdamW (single-tensor path), one float32 operation at a time */
-    float c1 = 1 - b1, c2 = 1 - b2;
+    /* torch.optim.AdamW's single-tensor path, one float32 operation at a time in its order:
+     * mul_(decay); exp_avg.mul_(b1).add_(g, alpha=c1); exp_avg_sq.mul_(b2).addcmul_(g, g, c2);
+     * denom = sqrt(exp_avg_sq) / bc2_sqrt + eps; p.addcdiv_(exp_avg, denom, -step_size) */
     for (size_t i = 0; i < n; i++) {
         float pi = p[i] * decay;
         float mi = m[i] * b1 + c1 * g[i];
-        float vi = v[i] * b2 + c2 * (g[i] * g[i]);
+        float vi = v[i] * b2 + c2 * g[i] * g[i];
         float denom = sqrtf(vi) / bc2_sqrt + eps;
-        p[i] = pi + -step_size * (mi / denom);
+        p[i] = pi + -step_size * mi / denom;
         m[i] = mi;
         v[i] = vi;
     }

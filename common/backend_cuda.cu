@@ -252,24 +252,27 @@ static double cu_l1(size_t n, const float *z, float gscale, float *dz)
 }
 
 __global__ void k_adamw(size_t n, float *p, const float *g, float *m, float *v, float decay,
-                        float b1, float b2, float step_size, float bc2_sqrt, float eps)
+                        float b1, float c1, float b2, float c2, float step_size, float bc2_sqrt,
+                        float eps)
 {
     size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
-    float c1 = 1 - b1, c2 = 1 - b2;
+    /* the CPU order, without fused multiply-adds */
     float pi = __fmul_rn(p[i], decay);
     float mi = __fadd_rn(__fmul_rn(m[i], b1), __fmul_rn(c1, g[i]));
-    float vi = __fadd_rn(__fmul_rn(v[i], b2), __fmul_rn(c2, __fmul_rn(g[i], g[i])));
-    float denom = __fadd_rn(__fdiv_rn(sqrtf(vi), bc2_sqrt), eps);
-    p[i] = __fadd_rn(pi, __fmul_rn(-step_size, __fdiv_rn(mi, denom)));
+    float vi = __fadd_rn(__fmul_rn(v[i], b2), __fmul_rn(__fmul_rn(c2, g[i]), g[i]));
+    float denom = __fadd_rn(__fdiv_rn(__fsqrt_rn(vi), bc2_sqrt), eps);
+    p[i] = __fadd_rn(pi, __fdiv_rn(__fmul_rn(-step_size, mi), denom));
     m[i] = mi;
     v[i] = vi;
 }
 static void cu_adamw(size_t n, float *p, const float *g, float *m, float *v, float decay,
-                     float b1, float b2, float step_size, float bc2_sqrt, float eps)
+                     float b1, float c1, float b2, float c2, float step_size, float bc2_sqrt,
+                     float eps)
 {
     if (!n) return;
-    k_adamw<<<blocks_for(n), 256>>>(n, p, g, m, v, decay, b1, b2, step_size, bc2_sqrt, eps);
+    k_adamw<<<blocks_for(n), 256>>>(n, p, g, m, v, decay, b1, c1, b2, c2, step_size, bc2_sqrt,
+                                    eps);
     KERNEL_CHECK();
 }
 

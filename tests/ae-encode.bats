@@ -11,9 +11,9 @@ USAGE='usage: ae-encode [-b N] [-d auto|cpu|cuda] [-r] [--tsv] [-q] DATASET CHEC
 # an untrained checkpoint and one trained by PyTorch's AdamW.
 setup_file() {
     cd "$BATS_FILE_TMPDIR"
-    "$PYTHON" "$TESTS_DIR/ref/make_dataset.py" d.h5 300 60 --seed 3
-    "$PYTHON" "$TESTS_DIR/ref/make_dataset.py" d0.h5 300 60 --seed 3 --version 0
-    "$PYTHON" "$TESTS_DIR/ref/make_dataset.py" d50.h5 40 50 --seed 4
+    "$PYTHON" "$TESTS_DIR/ref/make_corpus.py" d.h5 300 60 --seed 3
+    "$PYTHON" "$TESTS_DIR/ref/make_corpus.py" d0.h5 300 60 --seed 3 --version 0
+    "$PYTHON" "$TESTS_DIR/ref/make_corpus.py" d50.h5 40 50 --seed 4
     ae-init 60,16,4 -o init.ckpt --seed 7
     "$PYTHON" "$TESTS_DIR/ref/torch_train_ckpt.py" init.ckpt d.h5 trained.ckpt --steps 300 >/dev/null
 }
@@ -140,8 +140,8 @@ EOF
 
 @test "memory is bounded by the batch, not the corpus" {
     # 1,000 and 10,000 rows of 2,000 features: dense, the larger would take 80 MB more
-    "$PYTHON" "$TESTS_DIR/ref/make_dataset.py" small.h5 1000 2000 --seed 5 --max-nnz 20
-    "$PYTHON" "$TESTS_DIR/ref/make_dataset.py" big.h5 10000 2000 --seed 5 --max-nnz 20
+    "$PYTHON" "$TESTS_DIR/ref/make_corpus.py" small.h5 1000 2000 --seed 5 --max-nnz 20
+    "$PYTHON" "$TESTS_DIR/ref/make_corpus.py" big.h5 10000 2000 --seed 5 --max-nnz 20
     ae-init 2000,64,8 -o w.ckpt
     # sanitizer builds keep freed memory in quarantine, which would be counted as growth
     export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"

@@ -8,11 +8,11 @@ USAGE='usage: ae-recon-error [-b N] [-d auto|cpu|cuda] [--top K] [--by-topic] [-
 
 setup_file() {
     cd "$BATS_FILE_TMPDIR"
-    "$PYTHON" "$TESTS_DIR/ref/make_dataset.py" d.h5 300 60 --seed 3 --untagged-every 10
-    "$PYTHON" "$TESTS_DIR/ref/make_dataset.py" d0.h5 300 60 --seed 3 --version 0
-    "$PYTHON" "$TESTS_DIR/ref/make_dataset.py" d120.h5 120 60 --seed 3
-    "$PYTHON" "$TESTS_DIR/ref/make_dataset.py" dnt.h5 50 60 --seed 3 --no-targets
-    "$PYTHON" "$TESTS_DIR/ref/make_dataset.py" d50.h5 40 50 --seed 4
+    "$PYTHON" "$TESTS_DIR/ref/make_corpus.py" d.h5 300 60 --seed 3 --untagged-every 10
+    "$PYTHON" "$TESTS_DIR/ref/make_corpus.py" d0.h5 300 60 --seed 3 --version 0
+    "$PYTHON" "$TESTS_DIR/ref/make_corpus.py" d120.h5 120 60 --seed 3
+    "$PYTHON" "$TESTS_DIR/ref/make_corpus.py" dnt.h5 50 60 --seed 3 --no-targets
+    "$PYTHON" "$TESTS_DIR/ref/make_corpus.py" d50.h5 40 50 --seed 4
     ae-init 60,16,4 -o init.ckpt --seed 7 -a tanh
     "$PYTHON" "$TESTS_DIR/ref/torch_train_ckpt.py" init.ckpt d.h5 trained.ckpt --steps 300 >/dev/null
 }
