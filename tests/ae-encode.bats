@@ -38,6 +38,22 @@ setup() {
     assert_output --partial ": OK"
 }
 
+@test "an ae-train checkpoint: equal to PyTorch, its epoch and val_loss recorded" {
+    ae-train "$F/d.h5" run 60,16,4 -e 5 -b 32 -q --device cpu --seed 5
+    local best
+    best=$(ls run/checkpoints/autoencoder-epoch=*.ckpt | sort -t= -k3 | head -1)
+    run -0 --separate-stderr ae-encode -d cpu -r "$F/d.h5" "$best" out.h5
+    run -0 "$PYTHON" "$TESTS_DIR/ref/torch_encode.py" "$F/d.h5" "$best" out.h5
+    run -0 "$PYTHON" - "$best" <<'EOF'
+import sys, h5py
+c, o = h5py.File(sys.argv[1]).attrs, h5py.File("out.h5").attrs
+assert o["checkpoint"] == sys.argv[1]
+for k in ("epoch", "global_step", "val_loss", "activation", "latent_activation"):
+    assert o[k] == c[k], (k, o[k], c[k])
+assert list(o["dims"]) == list(c["dims"])
+EOF
+}
+
 @test "untrained ae-init checkpoint is accepted and equals PyTorch" {
     run -0 --separate-stderr ae-encode -d cpu "$F/d.h5" "$F/init.ckpt" out.h5
     run -0 "$PYTHON" "$TESTS_DIR/ref/torch_encode.py" "$F/d.h5" "$F/init.ckpt" out.h5
