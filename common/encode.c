@@ -674,6 +674,10 @@ void encode_run(const encode_opts_t *o)
 {
     run_t r = {0};
     char err[1024];
+    if (!o->tsv &&
+        (same_file(o->out_path, o->dataset_path) || same_file(o->out_path, o->checkpoint_path)))
+        die("%s: is the %s; refusing to overwrite it with the encoding", o->out_path,
+            same_file(o->out_path, o->dataset_path) ? "dataset" : "checkpoint");
     run_open(&r, o->dataset_path, o->checkpoint_path, o->batch, o->device);
     int64_t R = r.ds.rows, B = r.batch, L = r.latent;
     float *z = xmalloc((size_t)(B * L) * sizeof *z);                      /* [B, L] */
@@ -681,9 +685,6 @@ void encode_run(const encode_opts_t *o)
     uint32_t *sid = xmalloc((size_t)B * sizeof *sid);                    /* [B] */
     encode_writer_t *w = NULL;
     if (!o->tsv) {
-        if (same_file(o->out_path, o->dataset_path) || same_file(o->out_path, o->checkpoint_path))
-            die("%s: is the %s; refusing to overwrite it with the encoding", o->out_path,
-                same_file(o->out_path, o->dataset_path) ? "dataset" : "checkpoint");
         w = encw_create(o->out_path, &r.ds, L, o->with_errors, &r.meta, err, sizeof err);
         if (!w) die("%s", err);
     }
