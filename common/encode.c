@@ -486,11 +486,25 @@ static int worse(const float *v, int64_t a, int64_t b)
     return a < b;
 }
 
+static int cmp_worse(const void *pa, const void *pb, void *v)
+{
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    return worse(v, a, b) ? -1 : worse(v, b, a) ? 1 : 0;
+}
+
 int64_t top_k_indices(const float *v, int64_t n, int64_t k, int64_t *idx)
 {
     if (k > n) k = n;
     if (k <= 0) return 0;
-    /* keep the k worst seen so far, sorted worst first; insertion is O(k) but k is small */
+    if (k > 64) {                      /* many: sort every index once */
+        int64_t *all = xmalloc((size_t)n * sizeof *all);
+        for (int64_t i = 0; i < n; i++) all[i] = i;
+        qsort_r(all, (size_t)n, sizeof *all, cmp_worse, (void *)v);
+        memcpy(idx, all, (size_t)k * sizeof *idx);
+        free(all);
+        return k;
+    }
+    /* few: keep the k worst seen so far, sorted worst first (insertion is O(k)) */
     int64_t m = 0;
     for (int64_t i = 0; i < n; i++) {
         if (m == k && !worse(v, i, idx[k - 1])) continue;

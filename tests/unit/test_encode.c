@@ -21,7 +21,7 @@ int main(void)
     int fails = 0;
     srand(12345);
     for (int trial = 0; trial < 500; trial++) {
-        int64_t n = rand() % 60, k = rand() % 70;
+        int64_t n = rand() % 300, k = trial % 2 ? rand() % 70 : rand() % 400;   /* both paths */
         float *v = malloc((size_t)(n + 1) * sizeof *v);
         for (int64_t i = 0; i < n; i++) {
             int r = rand() % 20;
