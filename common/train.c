@@ -442,6 +442,7 @@ static void save_checkpoint(run_t *R, const char *path, int64_t last_epoch, doub
     bad |= ck_attr_i64(g, "split_seed", o->seed);
     bad |= ck_attr_f64(g, "val_split", o->val_split);
     bad |= ck_attr_i64(g, "batch_size", o->batch_size);
+    bad |= ck_attr_i64(g, "epochs", o->epochs);
     bad |= ck_attr_i64(g, "shuffle", !o->no_shuffle);
     bad |= ck_attr_i64(g, "dataset_rows", R->ds.rows);
     bad |= ck_attr_i64(g, "dataset_nnz", R->ds.nnz);
@@ -568,8 +569,9 @@ static void adopt_resume_options(train_opts_t *o)
     }
     hid_t og = H5Gopen2(f, "optimizer", H5P_DEFAULT), tg = H5Gopen2(f, "trainer", H5P_DEFAULT);
     double lr, wd, vs;
-    int64_t bs, seed, shuffle;
+    int64_t bs, seed, shuffle, epochs;
     int bad = ck_get_f64(og, "lr", &lr) | ck_get_f64(og, "weight_decay", &wd) |
+              ck_get_i64(tg, "epochs", &epochs) |
               ck_get_f64(tg, "val_split", &vs) | ck_get_i64(tg, "batch_size", &bs) |
               ck_get_i64(tg, "split_seed", &seed) | ck_get_i64(tg, "shuffle", &shuffle);
     H5Gclose(og);
@@ -600,6 +602,7 @@ static void adopt_resume_options(train_opts_t *o)
         die("--no-shuffle differs from %s (shuffled); a resumed run keeps its settings",
             o->resume);
     o->no_shuffle = !shuffle;
+    if (!o->given_epochs) o->epochs = (int)epochs;     /* -e may extend a run */
 }
 
 /* ---- config.yaml ------------------------------------------------------------------------- */
@@ -1033,16 +1036,7 @@ int train_run(const train_opts_t *opts, const train_hooks_t *hooks)
     checkpoint_info_t rinfo;
     setup_model(R, &rinfo);
 
-    mkdir_p(o->outdir);
-    lock_outdir(o->outdir);
-    R->ckdir = path_join(o->outdir, "checkpoints");
-    mkdir_p(R->ckdir);
-    R->last_path = path_join(R->ckdir, "last.ckpt");
-    R->metrics_path = path_join(o->outdir, "training_metrics.h5");
-    R->config_path = path_join(o->outdir, "config.yaml");
-
     split_rows(R);
-    load_data(R);
     R->ws = model_ws_create(&R->m, R->be, o->batch_size, o->precision, 1);
     adamw_init(&R->opt, R->be, R->m.nparams, o->lr, o->weight_decay);
     grad_scaler_init(&R->scaler, o->precision == PREC_FP16);
@@ -1054,6 +1048,16 @@ int train_run(const train_opts_t *opts, const train_hooks_t *hooks)
             die("%s: the run already finished its %lld epochs (give a larger --epochs to "
                 "continue)", o->resume, (long long)R->next_epoch);
     }
+
+    /* everything checked: now OUTDIR */
+    mkdir_p(o->outdir);
+    lock_outdir(o->outdir);
+    R->ckdir = path_join(o->outdir, "checkpoints");
+    mkdir_p(R->ckdir);
+    R->last_path = path_join(R->ckdir, "last.ckpt");
+    R->metrics_path = path_join(o->outdir, "training_metrics.h5");
+    R->config_path = path_join(o->outdir, "config.yaml");
+    load_data(R);
     write_config(R);
     if (hooks && hooks->on_start) hooks->on_start(hooks->ctx, o, R->config_path);
 
