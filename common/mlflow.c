@@ -992,6 +992,15 @@ static size_t curl_sink(char *p, size_t size, size_t nmemb, void *data)
 
 static double mono(void) { return now_seconds(); }
 
+/* "runs/log-batch" for "/api/2.0/mlflow/runs/log-batch", for messages */
+static const char *api_name(const char *path)
+{
+    const char *pre[] = {"/api/2.0/mlflow/", "/api/2.0/mlflow-artifacts/"};
+    for (int i = 0; i < 2; i++)
+        if (!strncmp(path, pre[i], strlen(pre[i]))) return path + strlen(pre[i]);
+    return path;
+}
+
 /* One HTTP request. json_body (POST) or upload (PUT of a file) or neither (GET).
  * On success (2xx) returns RES_OK with *out the parsed JSON (may be NULL for an empty body). */
 static res_t rest_call(mlflow_t *m, const char *method, const char *path, json_t *json_body,
@@ -1060,7 +1069,7 @@ static res_t rest_call(mlflow_t *m, const char *method, const char *path, json_t
 
     CURLcode cr = curl_easy_perform(c);
     if (cr != CURLE_OK) {
-        set_err(m, "%s %s: %s", method, url, *errbuf ? errbuf : curl_easy_strerror(cr));
+        set_err(m, "%s %s: %s", method, api_name(path), *errbuf ? errbuf : curl_easy_strerror(cr));
         r = RES_RETRY;
         goto done;
     }
@@ -1076,10 +1085,10 @@ static res_t rest_call(mlflow_t *m, const char *method, const char *path, json_t
     const char *ec = j ? json_string_value(json_object_get(j, "error_code")) : NULL;
     const char *msg = j ? json_string_value(json_object_get(j, "message")) : NULL;
     if (msg || ec)
-        set_err(m, "%s %s: HTTP %ld %s%s%s", method, path, resp.code, ec ? ec : "",
+        set_err(m, "%s %s: HTTP %ld %s%s%s", method, api_name(path), resp.code, ec ? ec : "",
                 ec && msg ? ": " : "", msg ? msg : "");
     else
-        set_err(m, "%s %s: HTTP %ld%s%.200s", method, path, resp.code, resp.body.len ? ": " : "",
+        set_err(m, "%s %s: HTTP %ld%s%.200s", method, api_name(path), resp.code, resp.body.len ? ": " : "",
                 resp.body.len ? resp.body.p : "");
     /* keep the error code for the caller (RESOURCE_DOES_NOT_EXIST etc.) */
     if (out && j) *out = j;
@@ -1690,6 +1699,7 @@ void mlflow_log_artifact(mlflow_t *m, const char *local_path, const char *artifa
 long mlflow_close(mlflow_t *m, mlflow_status_t status, double timeout_s)
 {
     if (!m) return 0;
+    if (pthread_equal(pthread_self(), m->thread)) return 0;   /* exit() from the worker itself */
     if (timeout_s < 0) timeout_s = env_seconds("AEKIT_MLFLOW_FLUSH_TIMEOUT", DEFAULT_FLUSH_TIMEOUT);
     op_t *o = op_new(OP_STATUS, NULL, NULL);
     o->step = status;

@@ -202,9 +202,10 @@ static int driver(void)
             else mlflow_set_tag(m, k, v ? v : "");
         } else if (!strcmp(cmd, "metric")) {
             char *k = field(&save), *v = field(&save), *st = field(&save);
-            double d;
+            char *end = NULL;
             long step;
-            if (!k || !v || !st || str_to_double(v, &d) || str_to_long(st, &step))
+            double d = v ? strtod(v, &end) : 0;     /* nan and inf too */
+            if (!k || !v || end == v || *end || !st || str_to_long(st, &step))
                 die("metric: KEY VALUE STEP");
             mlflow_log_metric(m, k, d, step);
         } else if (!strcmp(cmd, "artifact")) {
