@@ -98,6 +98,7 @@ const char *util_cmdline(void) { return cmdline ? cmdline : ""; }
 static void vmsg(const char *fmt, va_list ap)
 {
     int saved = errno;
+    if (!fmt) return;   /* usage_fail(NULL); also keeps gcc -fsanitize from warning */
     fprintf(stderr, "%s: ", progname);
     vfprintf(stderr, fmt, ap);
     size_t n = strlen(fmt);

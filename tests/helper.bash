@@ -13,11 +13,20 @@ export PATH PYTHON REPO_DIR TESTS_DIR
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 
-# assert_stderr EXPECTED: the whole of $stderr (from `run --separate-stderr`) equals EXPECTED.
+# assert_stderr [--partial|--regexp] EXPECTED: $stderr (from `run --separate-stderr`) equals,
+# contains, or matches EXPECTED.
 assert_stderr() {
-    if [[ "$stderr" != "$1" ]]; then
+    local mode=exact
+    case "$1" in --partial) mode=partial; shift ;; --regexp) mode=regexp; shift ;; esac
+    local ok=0
+    case $mode in
+        exact) [[ "$stderr" == "$1" ]] && ok=1 ;;
+        partial) [[ "$stderr" == *"$1"* ]] && ok=1 ;;
+        regexp) [[ "$stderr" =~ $1 ]] && ok=1 ;;
+    esac
+    if (( ! ok )); then
         batslib_print_kv_single_or_multi 8 expected "$1" actual "$stderr" \
-            | batslib_decorate 'stderr differs' | fail
+            | batslib_decorate "stderr differs ($mode)" | fail
     fi
 }
 
