@@ -23,6 +23,7 @@ teardown_file() {
 
 setup() {
     cd "$BATS_TEST_TMPDIR"
+    need_driver
 }
 
 teardown() {

@@ -24,7 +24,10 @@ need_mlflow() {
         fi
         skip "MLflow is not installed (.ci/mlflow-env failed; set MLFLOW_PYTHON)"
     fi
-    [[ -x "$DRIVER" ]] || fail "no test driver at $DRIVER"
+}
+
+need_driver() {
+    [[ -x "$DRIVER" ]] || fail "no test driver at $DRIVER (make $DRIVER)"
 }
 
 free_port() {
