@@ -28,6 +28,41 @@ typedef struct backend {
     void (*sync)(void);
     /* A short description for config.yaml: library versions, thread count, GPU name. */
     void (*describe)(char *buf, size_t n);
+
+    /* ---- the autoencoder's other operations (model.c, adamw.c). All pointers are backend
+     * memory. CSR X [B,In]: indptr [B+1] (relative, indptr[0] == 0), indices/vals [nnz]. */
+    /* Y[B,O] = X W^T with W [O,In] (Y overwritten) */
+    void (*spmm)(int B, int O, int In, const int64_t *indptr, const int32_t *indices,
+                 const float *vals, const float *W, float *Y);
+    /* dW[O,In] = dY[B,O]^T X (dW overwritten) */
+    void (*spmm_grad)(int B, int O, int In, const int64_t *indptr, const int32_t *indices,
+                      const float *vals, const float *dY, float *dW);
+    /* Y[r,:] += b for each of the B rows of Y [B,O] */
+    void (*add_bias)(int B, int O, const float *b, float *Y);
+    /* db[O] = sum over rows of dY [B,O] */
+    void (*sum_rows)(int B, int O, const float *dY, float *db);
+    /* Y = f(Y) in place, n elements; act is an act_t (model.h) */
+    void (*act_forward)(int act, size_t n, float *Y);
+    /* dA *= f'(.) where A = f(.) is the activation's output (every f here allows that) */
+    void (*act_backward)(int act, size_t n, const float *A, float *dA);
+    /* y = x rounded to bfloat16 (mode 1) or float16 (mode 2), round to nearest even, kept as
+     * float; overflow gives inf as the narrow type would */
+    void (*round)(int mode, size_t n, const float *x, float *y);
+    /* Reconstruction error against the sparse target X [B,D]: rowerr[r] = sum_j (R-X)^2 (in
+     * device memory, [B]) and, when dR is not NULL, dR = gscale * (R - X). */
+    void (*mse)(int B, int D, const float *R, const int64_t *indptr, const int32_t *indices,
+                const float *vals, float gscale, float *dR, float *rowerr);
+    /* returns sum |z| over n values (double, on the host); when dz is not NULL,
+     * dz += gscale * sign(z) (sign(0) = 0) */
+    double (*l1)(size_t n, const float *z, float gscale, float *dz);
+    /* torch.optim.AdamW's update for n parameters; the scalars are prepared by adamw.c:
+     * p *= decay; m = m*b1 + c1*g; v = v*b2 + (c2*g)*g   (c1 = 1-b1, c2 = 1-b2 rounded once)
+     * p += (-step_size * m) / (sqrt(v) / bc2_sqrt + eps) */
+    void (*adamw)(size_t n, float *p, const float *g, float *m, float *v, float decay,
+                  float b1, float c1, float b2, float c2, float step_size, float bc2_sqrt,
+                  float eps);
+    /* g *= s in place; returns 1 when any element of the result is inf or NaN */
+    int (*scale_check)(size_t n, float *g, float s);
 } backend_t;
 
 /* Pick a backend. On failure returns NULL and err says why, e.g.

@@ -1,8 +1,10 @@
 /* backend_cpu.c: the reference backend, float32 on the host through OpenBLAS (cblas). */
 #include "backend.h"
+#include "model.h"
 #include "util.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,156 @@ static void cpu_gemm(int ta, int tb, int M, int N, int K, float alpha, const flo
 {
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                 M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* ---- the autoencoder's operations (see backend.h); plain loops, the readable reference ---- */
+
+static void cpu_spmm(int B, int O, int In, const int64_t *indptr, const int32_t *indices,
+                     const float *vals, const float *W, float *Y)
+{
+    (void)In;
+    /* o outer so that row o of W [I] stays in cache for all B sparse rows */
+    for (int o = 0; o < O; o++) {
+        const float *w = W + (size_t)o * In;
+        for (int r = 0; r < B; r++) {
+            float acc = 0;
+            for (int64_t p = indptr[r]; p < indptr[r + 1]; p++) acc += vals[p] * w[indices[p]];
+            Y[(size_t)r * O + o] = acc;
+        }
+    }
+}
+
+static void cpu_spmm_grad(int B, int O, int In, const int64_t *indptr, const int32_t *indices,
+                          const float *vals, const float *dY, float *dW)
+{
+    for (int o = 0; o < O; o++) {
+        float *dw = dW + (size_t)o * In;           /* [I] */
+        memset(dw, 0, (size_t)In * sizeof *dw);
+        for (int r = 0; r < B; r++) {
+            float g = dY[(size_t)r * O + o];
+            if (g == 0) continue;
+            for (int64_t p = indptr[r]; p < indptr[r + 1]; p++) dw[indices[p]] += g * vals[p];
+        }
+    }
+}
+
+static void cpu_add_bias(int B, int O, const float *b, float *Y)
+{
+    for (int r = 0; r < B; r++)
+        for (int o = 0; o < O; o++) Y[(size_t)r * O + o] += b[o];
+}
+
+static void cpu_sum_rows(int B, int O, const float *dY, float *db)
+{
+    for (int o = 0; o < O; o++) db[o] = 0;
+    for (int r = 0; r < B; r++)
+        for (int o = 0; o < O; o++) db[o] += dY[(size_t)r * O + o];
+}
+
+static void cpu_act_forward(int act, size_t n, float *Y)
+{
+    switch ((act_t)act) {
+    case ACT_LINEAR: break;
+    case ACT_RELU: for (size_t i = 0; i < n; i++) Y[i] = Y[i] > 0 ? Y[i] : 0; break;
+    case ACT_LEAKY_RELU:
+        for (size_t i = 0; i < n; i++) Y[i] = Y[i] > 0 ? Y[i] : Y[i] * LEAKY_RELU_SLOPE;
+        break;
+    case ACT_TANH: for (size_t i = 0; i < n; i++) Y[i] = tanhf(Y[i]); break;
+    case ACT_SIGMOID: for (size_t i = 0; i < n; i++) Y[i] = 1 / (1 + expf(-Y[i])); break;
+    }
+}
+
+static void cpu_act_backward(int act, size_t n, const float *A, float *dA)
+{
+    switch ((act_t)act) {
+    case ACT_LINEAR: break;
+    case ACT_RELU: for (size_t i = 0; i < n; i++) if (!(A[i] > 0)) dA[i] = 0; break;
+    case ACT_LEAKY_RELU:
+        for (size_t i = 0; i < n; i++) if (!(A[i] > 0)) dA[i] *= LEAKY_RELU_SLOPE;
+        break;
+    case ACT_TANH: for (size_t i = 0; i < n; i++) dA[i] *= 1 - A[i] * A[i]; break;
+    case ACT_SIGMOID: for (size_t i = 0; i < n; i++) dA[i] *= A[i] * (1 - A[i]); break;
+    }
+}
+
+static void cpu_round(int mode, size_t n, const float *x, float *y)
+{
+    if (mode == 1) {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t u;
+            memcpy(&u, &x[i], 4);
+            if ((u & 0x7f800000u) == 0x7f800000u) {        /* inf or NaN: keep (quiet NaN) */
+                if (u & 0x007fffffu) u |= 0x00400000u;
+            } else {
+                u += 0x7fffu + ((u >> 16) & 1);               /* round to nearest even */
+            }
+            u &= 0xffff0000u;
+            memcpy(&y[i], &u, 4);
+        }
+    } else if (mode == 2) {
+        for (size_t i = 0; i < n; i++) y[i] = (float)(_Float16)x[i];
+    } else if (x != y) {
+        memcpy(y, x, n * sizeof *y);
+    }
+}
+
+static void cpu_mse(int B, int D, const float *R, const int64_t *indptr, const int32_t *indices,
+                    const float *vals, float gscale, float *dR, float *rowerr)
+{
+    for (int r = 0; r < B; r++) {
+        const float *rr = R + (size_t)r * D;            /* [D] */
+        double sq = 0;
+        for (int j = 0; j < D; j++) sq += (double)rr[j] * rr[j];
+        for (int64_t p = indptr[r]; p < indptr[r + 1]; p++) {
+            float a = rr[indices[p]], d = a - vals[p];
+            sq += (double)d * d - (double)a * a;
+        }
+        rowerr[r] = (float)sq;
+        if (dR) {
+            float *dr = dR + (size_t)r * D;
+            for (int j = 0; j < D; j++) dr[j] = gscale * rr[j];
+            for (int64_t p = indptr[r]; p < indptr[r + 1]; p++)
+                dr[indices[p]] = gscale * (rr[indices[p]] - vals[p]);
+        }
+    }
+}
+
+static double cpu_l1(size_t n, const float *z, float gscale, float *dz)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+        s += fabsf(z[i]);
+        if (dz) dz[i] += z[i] > 0 ? gscale : z[i] < 0 ? -gscale : 0;
+    }
+    return s;
+}
+
+static void cpu_adamw(size_t n, float *p, const float *g, float *m, float *v, float decay,
+                      float b1, float c1, float b2, float c2, float step_size, float bc2_sqrt,
+                      float eps)
+{
+    /* torch.optim.AdamW's single-tensor path, one float32 operation at a time in its order:
+     * mul_(decay); exp_avg.mul_(b1).add_(g, alpha=c1); exp_avg_sq.mul_(b2).addcmul_(g, g, c2);
+     * denom = sqrt(exp_avg_sq) / bc2_sqrt + eps; p.addcdiv_(exp_avg, denom, -step_size) */
+    for (size_t i = 0; i < n; i++) {
+        float pi = p[i] * decay;
+        float mi = m[i] * b1 + c1 * g[i];
+        float vi = v[i] * b2 + c2 * g[i] * g[i];
+        float denom = sqrtf(vi) / bc2_sqrt + eps;
+        p[i] = pi + -step_size * mi / denom;
+        m[i] = mi;
+        v[i] = vi;
+    }
+}
+
+static int cpu_scale_check(size_t n, float *g, float s)
+{
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        g[i] *= s;
+        if (!isfinite(g[i])) bad = 1;
+    }
+    return bad;
 }
 
 static void cpu_describe(char *buf, size_t n)
@@ -40,6 +192,17 @@ static const backend_t cpu = {
     .gemm = cpu_gemm,
     .sync = cpu_sync,
     .describe = cpu_describe,
+    .spmm = cpu_spmm,
+    .spmm_grad = cpu_spmm_grad,
+    .add_bias = cpu_add_bias,
+    .sum_rows = cpu_sum_rows,
+    .act_forward = cpu_act_forward,
+    .act_backward = cpu_act_backward,
+    .round = cpu_round,
+    .mse = cpu_mse,
+    .l1 = cpu_l1,
+    .adamw = cpu_adamw,
+    .scale_check = cpu_scale_check,
 };
 
 const backend_t *backend_cpu(void) { return &cpu; }
