@@ -48,6 +48,7 @@
 #define BACKOFF_MAX 30.0
 #define DEFAULT_FLUSH_TIMEOUT 30.0
 #define DEFAULT_REQUEST_TIMEOUT 120.0
+#define OPEN_WAIT_MAX 10.0
 
 const char mlflow_uri_accepted[] =
     "a directory path, file:PATH, http://HOST[:PORT][/PATH], https://HOST[:PORT][/PATH] or none";
@@ -1625,9 +1626,20 @@ mlflow_t *mlflow_open(const char *uri, const char *experiment, const char *run_n
         warnmsg("mlflow: cannot start the logging thread");
         goto fail;
     }
-    /* the first attempt to create the run, so the run id is usually known at once */
+    /* the first attempt to create the run, so the run id is usually known at once; a server
+     * that does not answer holds the caller up at most OPEN_WAIT_MAX seconds */
     pthread_mutex_lock(&m->mu);
-    while (!m->first_attempt_done) pthread_cond_wait(&m->cv, &m->mu);
+    double wait_until = mono() + (m->request_timeout < OPEN_WAIT_MAX ? m->request_timeout : OPEN_WAIT_MAX);
+    while (!m->first_attempt_done) {
+        double left = wait_until - mono();
+        if (left <= 0) break;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += (time_t)left;
+        ts.tv_nsec += (long)((left - (double)(time_t)left) * 1e9);
+        if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+        pthread_cond_timedwait(&m->cv, &m->mu, &ts);
+    }
     int dead = m->dead;
     pthread_mutex_unlock(&m->mu);
     if (dead) {

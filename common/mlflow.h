@@ -43,7 +43,8 @@ typedef struct mlflow mlflow_t;
 
 /* Start (or, with resume_run_id, continue) a run in experiment `experiment` (created when
  * missing) named run_name. Waits for the first attempt to create the run, at most one request
- * timeout; if the store cannot be reached the run is created in the background later.
+ * timeout and at most 10 s; if the store cannot be reached the run is created in the
+ * background later.
  * Returns NULL (after a warning) only when the URI cannot be used at all (for example a file
  * store that cannot be created); returns NULL silently for "none". */
 mlflow_t *mlflow_open(const char *uri, const char *experiment, const char *run_name,

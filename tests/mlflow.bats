@@ -226,10 +226,12 @@ EOF
 # A stand-in server that answers 503/429 to the first log-batch calls and 500 to the first
 # upload: everything still arrives, and every request carries the credentials.
 start_fake() {
-    "$PYTHON" "$TESTS_DIR/mlflow_fake_server.py" port requests.jsonl "$1" 60 </dev/null >fake.log 2>&1 3>&- &
+    local scheme=http
+    [[ $# -gt 1 ]] && scheme=https
+    "$PYTHON" "$TESTS_DIR/mlflow_fake_server.py" port requests.jsonl "$1" 60 "${@:2}" </dev/null >fake.log 2>&1 3>&- &
     FAKE_PID=$!
     for ((i = 0; i < 100; i++)); do [[ -s port ]] && break; sleep 0.1; done
-    FAKE_URL="http://127.0.0.1:$(cat port)"
+    FAKE_URL="$scheme://127.0.0.1:$(cat port)"
 }
 
 @test "retries: 503 and 429 on log-batch and 500 on an upload are retried until they pass" {
@@ -270,4 +272,42 @@ import json
 reqs = [json.loads(l) for l in open("requests.jsonl")]
 assert len(reqs) == 5 and all(r["auth"] == "Bearer tok-123" for r in reqs), reqs
 print("ok")'
+}
+
+@test "TLS: a self-signed server is refused; MLFLOW_TRACKING_INSECURE_TLS or its CA bundle let it in" {
+    need_mlflow
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 \
+        -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+    start_fake 0 cert.pem key.pem
+    printf 'open\t%s\tfake\ttls\nmetric\tm\t1\t1\nclose\tFINISHED\t0.5\n' "$FAKE_URL" >s
+    run -0 --separate-stderr "$DRIVER" driver <s
+    assert_output $'run_id -\nlost 2'
+    assert_stderr_line --partial "mlflow: cannot log to $FAKE_URL: GET experiments/get-by-name?experiment_name=fake: SSL certificate problem: self-signed certificate"
+    MLFLOW_TRACKING_INSECURE_TLS=true run -0 --separate-stderr "$DRIVER" driver <s
+    assert_output $'run_id 0123456789abcdef0123456789abcdef\nlost 0'
+    assert_stderr ""
+    MLFLOW_TRACKING_SERVER_CERT_PATH=$PWD/cert.pem run -0 --separate-stderr "$DRIVER" driver <s
+    assert_output $'run_id 0123456789abcdef0123456789abcdef\nlost 0'
+    assert_stderr ""
+}
+
+@test "a server that accepts but never answers: requests time out, are retried, the caller is not held" {
+    need_mlflow
+    "$PYTHON" -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+open("port.tmp", "w").write(str(s.getsockname()[1]))
+import os; os.rename("port.tmp", "port")
+time.sleep(60)' </dev/null >/dev/null 2>&1 3>&- &
+    FAKE_PID=$!
+    for ((i = 0; i < 100; i++)); do [[ -s port ]] && break; sleep 0.1; done
+    url="http://127.0.0.1:$(cat port)"
+    printf 'open\t%s\tfake\thole\nmetric\tm\t1\t1\nclose\tFINISHED\t1\n' "$url" >s
+    MLFLOW_HTTP_REQUEST_TIMEOUT=1 run -0 --separate-stderr "$DRIVER" driver <s
+    assert_output $'run_id -\nlost 2'
+    assert_equal "${#stderr_lines[@]}" 2
+    [[ ${stderr_lines[0]} =~ ^"test_mlflow: mlflow: cannot log to $url: GET experiments/get-by-name?experiment_name=fake: Operation timed out after "[0-9]+" milliseconds with 0 bytes received; going on, retrying in the background"$ ]]
+    assert_stderr_line --partial "mlflow: no run was created at $url, nothing was logged (1 metric value, the final status FINISHED); last error: "
 }

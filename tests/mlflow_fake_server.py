@@ -1,12 +1,13 @@
 """A stand-in MLflow tracking server that fails on purpose, for the client's retry and auth paths
 (the real MLflow server is used for everything else in tests/mlflow.bats).
 
-usage: python3 mlflow_fake_server.py PORT_FILE LOG_FILE FAILURES [LIFETIME_S]
+usage: python3 mlflow_fake_server.py PORT_FILE LOG_FILE FAILURES [LIFETIME_S [CERT KEY]]
 
 Listens on 127.0.0.1 (a free port, written to PORT_FILE). The first FAILURES calls of
 runs/log-batch answer 503 and 429 in turn, the first artifact upload answers 500, then all
 succeed. Every request is appended to LOG_FILE as one JSON line: method, path, the
 Authorization header, and the JSON body. Stops by itself after LIFETIME_S (default 120).
+With CERT and KEY (PEM files) it speaks HTTPS.
 """
 import json
 import sys
@@ -15,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PORT_FILE, LOG_FILE, FAILURES = sys.argv[1], sys.argv[2], int(sys.argv[3])
 LIFETIME = float(sys.argv[4]) if len(sys.argv) > 4 else 120.0
+CERT = sys.argv[5:7] if len(sys.argv) > 6 else None
 RUN_ID = "0123456789abcdef0123456789abcdef"
 state = {"experiment": None, "log_batch": 0, "artifact": 0}
 lock = threading.Lock()
@@ -90,6 +92,11 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if CERT:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(CERT[0], CERT[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     with open(PORT_FILE + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
     import os
