@@ -69,7 +69,7 @@ int ck_get_str(hid_t loc, const char *name, char *buf, size_t n)
     int rc = -1;
     if (H5Tget_class(ft) == H5T_STRING) {
         hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_cset(mt, H5Tget_cset(ft));   /* UTF-8 strings read only as UTF-8 */
+        H5Tset_cset(mt, H5Tget_cset(ft));      /* HDF5 does not convert between csets */
         if (H5Tis_variable_str(ft) > 0) {
             char *s = NULL;
             H5Tset_size(mt, H5T_VARIABLE);

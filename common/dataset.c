@@ -543,7 +543,7 @@ int dataset_read_targets(dataset_t *ds, int64_t r0, int64_t r1, int64_t *tptr, i
             *tidx = xrealloc(*tidx, (size_t)*tcap * sizeof **tidx);
         }
         for (int64_t i = 0; i < n; i++) {
-            memcpy(*tidx + tptr[i], vl[i].p, vl[i].len * sizeof(int32_t));
+            if (vl[i].len) memcpy(*tidx + tptr[i], vl[i].p, vl[i].len * sizeof(int32_t));
             tptr[i + 1] = tptr[i] + (int64_t)vl[i].len;
         }
         H5Dvlen_reclaim(mt, ms, H5P_DEFAULT, vl);

@@ -444,6 +444,7 @@ static void save_checkpoint(run_t *R, const char *path, int64_t last_epoch, doub
     bad |= ck_attr_i64(g, "split_seed", o->seed);
     bad |= ck_attr_f64(g, "val_split", o->val_split);
     bad |= ck_attr_i64(g, "batch_size", o->batch_size);
+    bad |= ck_attr_i64(g, "epochs", o->epochs);
     bad |= ck_attr_i64(g, "shuffle", !o->no_shuffle);
     bad |= ck_attr_i64(g, "dataset_rows", R->ds.rows);
     bad |= ck_attr_i64(g, "dataset_nnz", R->ds.nnz);
@@ -570,8 +571,9 @@ static void adopt_resume_options(train_opts_t *o)
     }
     hid_t og = H5Gopen2(f, "optimizer", H5P_DEFAULT), tg = H5Gopen2(f, "trainer", H5P_DEFAULT);
     double lr, wd, vs;
-    int64_t bs, seed, shuffle;
+    int64_t bs, seed, shuffle, epochs;
     int bad = ck_get_f64(og, "lr", &lr) | ck_get_f64(og, "weight_decay", &wd) |
+              ck_get_i64(tg, "epochs", &epochs) |
               ck_get_f64(tg, "val_split", &vs) | ck_get_i64(tg, "batch_size", &bs) |
               ck_get_i64(tg, "split_seed", &seed) | ck_get_i64(tg, "shuffle", &shuffle);
     H5Gclose(og);
@@ -602,6 +604,7 @@ static void adopt_resume_options(train_opts_t *o)
         die("--no-shuffle differs from %s (shuffled); a resumed run keeps its settings",
             o->resume);
     o->no_shuffle = !shuffle;
+    if (!o->given_epochs) o->epochs = (int)epochs;     /* -e may extend a run */
 }
 
 /* ---- config.yaml ------------------------------------------------------------------------- */
@@ -1035,16 +1038,7 @@ int train_run(const train_opts_t *opts, const train_hooks_t *hooks)
     checkpoint_info_t rinfo;
     setup_model(R, &rinfo);
 
-    mkdir_p(o->outdir);
-    lock_outdir(o->outdir);
-    R->ckdir = path_join(o->outdir, "checkpoints");
-    mkdir_p(R->ckdir);
-    R->last_path = path_join(R->ckdir, "last.ckpt");
-    R->metrics_path = path_join(o->outdir, "training_metrics.h5");
-    R->config_path = path_join(o->outdir, "config.yaml");
-
     split_rows(R);
-    load_data(R);
     R->ws = model_ws_create(&R->m, R->be, o->batch_size, o->precision, 1);
     adamw_init(&R->opt, R->be, R->m.nparams, o->lr, o->weight_decay);
     grad_scaler_init(&R->scaler, o->precision == PREC_FP16);
@@ -1056,6 +1050,16 @@ int train_run(const train_opts_t *opts, const train_hooks_t *hooks)
             die("%s: the run already finished its %lld epochs (give a larger --epochs to "
                 "continue)", o->resume, (long long)R->next_epoch);
     }
+
+    /* everything checked: now OUTDIR */
+    mkdir_p(o->outdir);
+    lock_outdir(o->outdir);
+    R->ckdir = path_join(o->outdir, "checkpoints");
+    mkdir_p(R->ckdir);
+    R->last_path = path_join(R->ckdir, "last.ckpt");
+    R->metrics_path = path_join(o->outdir, "training_metrics.h5");
+    R->config_path = path_join(o->outdir, "config.yaml");
+    load_data(R);
     write_config(R);
     if (hooks && hooks->on_start) hooks->on_start(hooks->ctx, o, R->config_path);
 
@@ -1064,6 +1068,10 @@ int train_run(const train_opts_t *opts, const train_hooks_t *hooks)
     int64_t nb = (R->ntrain + o->batch_size - 1) / o->batch_size;
     int64_t L = R->m.ndims - 1;
     int status = 0, stopped_early = 0;
+    /* testing aid: behave as if SIGINT arrived right after this optimiser step */
+    long interrupt_at = 0;
+    const char *ia = getenv("AEKIT_INTERRUPT_AFTER_STEP");
+    if (ia && str_to_long(ia, &interrupt_at) < 0) interrupt_at = 0;
     (void)L;
 
     for (int64_t e = R->next_epoch; e < o->epochs && !stopped_early; e++) {
@@ -1090,6 +1098,7 @@ int train_run(const train_opts_t *opts, const train_hooks_t *hooks)
             if (!found_inf) adamw_step(&R->opt, R->ws->params, R->ws->grads);
             grad_scaler_update(&R->scaler, found_inf);
             R->global_step++;
+            if (interrupt_at > 0 && R->global_step == interrupt_at) interrupted = SIGINT;
             R->ep_loss += l.loss * rows;
             R->ep_recon += l.recon * rows;
             R->ep_l1 += l.l1 * rows;
@@ -1117,9 +1126,9 @@ int train_run(const train_opts_t *opts, const train_hooks_t *hooks)
             double lv = R->hist.n ? R->hist.e[R->hist.n - 1].val_loss : NAN;
             save_checkpoint(R, R->last_path, last, lv);
             write_metrics(R);
-            fprintf(stderr, "%s: interrupted in epoch %lld at batch %lld/%lld; resume with: "
-                    "ae-train %s %s --resume %s\n", progname, (long long)e, (long long)b,
-                    (long long)nb, o->dataset, o->outdir, R->last_path);
+            fprintf(stderr, "%s: interrupted in epoch %lld/%d at batch %lld/%lld; resume with: "
+                    "ae-train %s %s --resume %s\n", progname, (long long)e + 1, o->epochs,
+                    (long long)b, (long long)nb, o->dataset, o->outdir, R->last_path);
             status = EXIT_INTERRUPTED;
             break;
         }
@@ -1158,9 +1167,9 @@ int train_run(const train_opts_t *opts, const train_hooks_t *hooks)
             fprintf(stderr, "%s: early stopping: val_loss did not improve for %d epochs\n",
                     progname, o->patience);
         if (interrupted) {
-            fprintf(stderr, "%s: interrupted after epoch %lld; resume with: ae-train %s %s "
-                    "--resume %s\n", progname, (long long)e, o->dataset, o->outdir,
-                    R->last_path);
+            fprintf(stderr, "%s: interrupted after epoch %lld/%d; resume with: ae-train %s %s "
+                    "--resume %s\n", progname, (long long)e + 1, o->epochs, o->dataset,
+                    o->outdir, R->last_path);
             status = EXIT_INTERRUPTED;
             break;
         }

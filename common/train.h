@@ -28,7 +28,7 @@ typedef struct {
     device_kind_t device;
     /* which options the command line gave (a resumed run must not contradict its checkpoint) */
     int given_act, given_latent, given_lr, given_wd, given_l1, given_val_split, given_batch,
-        given_seed, given_precision, given_no_shuffle;
+        given_seed, given_precision, given_no_shuffle, given_epochs;
 } train_opts_t;
 
 void train_opts_defaults(train_opts_t *o);

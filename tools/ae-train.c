@@ -112,7 +112,7 @@ int main(int argc, char **argv)
         case O_LR: o.lr = parse_double(optarg, 0, 1e6, "--learning-rate"); o.given_lr = 1; break;
         case O_WD: o.weight_decay = parse_double(optarg, 0, 1e6, "--weight-decay"); o.given_wd = 1; break;
         case 'b': o.batch_size = (int)parse_long(optarg, 1, 1 << 20, "--batch-size"); o.given_batch = 1; break;
-        case 'e': o.epochs = (int)parse_long(optarg, 1, 1000000000, "--epochs"); break;
+        case 'e': o.epochs = (int)parse_long(optarg, 1, 1000000000, "--epochs"); o.given_epochs = 1; break;
         case O_VAL:
             o.val_split = parse_double(optarg, 0, 0.99, "--val-split");
             o.given_val_split = 1;
