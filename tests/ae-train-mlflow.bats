@@ -148,15 +148,9 @@ print(v.decode() if isinstance(v, bytes) else v)' "$f"
 
 @test "Ctrl-C: status KILLED; --resume continues the same run to FINISHED with the whole history" {
     need_mlflow
-    ae-train -q "$BIG" out 200,64,2 -e 6 --log-every-n-steps 3 --mlflow-uri "$PWD/mlruns" \
-        >train.out 2>train.err 3>&- &
-    TRAIN_PID=$!
-    wait_for out/config.yaml
-    kill -INT "$TRAIN_PID" || fail "training ended before it could be interrupted"
-    rc=0
-    wait "$TRAIN_PID" || rc=$?
-    TRAIN_PID=
-    assert_equal "$rc" 130
+    # SIGINT right after step 40 of 150 (ae-train's testing aid), in the second epoch
+    AEKIT_INTERRUPT_AFTER_STEP=40 run -130 --separate-stderr ae-train -q "$BIG" out 200,64,2 -e 6 \
+        --log-every-n-steps 3 --mlflow-uri "$PWD/mlruns"
     run -0 "$MLFLOW_PYTHON" -c '
 import sys, mlflow
 mlflow.set_tracking_uri(sys.argv[1])
