@@ -317,10 +317,17 @@ static int top_ckpt_loss(const char *name, double *loss)
     return 0;
 }
 
+static char *join_path(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = xmalloc(n);
+    snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
 static void log_checkpoints(void)
 {
-    char *dir = xmalloc(strlen(T.outdir) + 16);
-    sprintf(dir, "%s/checkpoints", T.outdir);
+    char *dir = join_path(T.outdir, "checkpoints");
     DIR *d = opendir(dir);
     if (!d) { free(dir); return; }
     struct dirent *e;
@@ -331,8 +338,7 @@ static void log_checkpoints(void)
         if (e->d_name[0] == '.' || n < 6 || strcmp(e->d_name + n - 5, ".ckpt") != 0) continue;
         double l;
         if (T.log_model == LOG_MODEL_ALL) {
-            char *p = xmalloc(strlen(dir) + n + 2);
-            sprintf(p, "%s/%s", dir, e->d_name);
+            char *p = join_path(dir, e->d_name);
             mlflow_log_artifact(T.m, p, "checkpoints");
             free(p);
         } else if (top_ckpt_loss(e->d_name, &l) == 0 && (!best[0] || l < best_loss)) {
@@ -342,8 +348,7 @@ static void log_checkpoints(void)
     }
     closedir(d);
     if (T.log_model == LOG_MODEL_BEST && best[0]) {
-        char *p = xmalloc(strlen(dir) + strlen(best) + 2);
-        sprintf(p, "%s/%s", dir, best);
+        char *p = join_path(dir, best);
         mlflow_log_artifact(T.m, p, "checkpoints");
         free(p);
     }
@@ -354,8 +359,7 @@ static void on_end(void *ctx, int status)
 {
     (void)ctx;
     if (!T.m) return;
-    char *metrics = xmalloc(strlen(T.outdir) + 32);
-    sprintf(metrics, "%s/training_metrics.h5", T.outdir);
+    char *metrics = join_path(T.outdir, "training_metrics.h5");
     if (access(metrics, R_OK) == 0) mlflow_log_artifact(T.m, metrics, NULL);
     free(metrics);
     if (T.log_model != LOG_MODEL_NONE) log_checkpoints();
