@@ -1,6 +1,7 @@
 /* backend_cpu.c: the reference backend, float32 on the host through OpenBLAS (cblas). */
 #include "backend.h"
 #include "model.h"
+#include "parallel.h"
 #include "util.h"
 
 #include <cblas.h>
@@ -26,17 +27,49 @@ static void cpu_gemm(int ta, int tb, int M, int N, int K, float alpha, const flo
 
 /* ---- the autoencoder's operations (see backend.h); plain loops, the readable reference ---- */
 
+/* The first layer's loops run over ranges of output units o, split across threads by
+ * parallel_for; each element is computed by one thread in the same order as serially. */
+typedef struct {
+    int B, O, In;
+    const int64_t *indptr;
+    const int32_t *indices;
+    const float *vals, *W, *dY;
+    float *Y, *dW;
+} spmm_job_t;
+
+static void spmm_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const spmm_job_t *j = ctx;
+    /* o outer so that row o of W [In] stays in cache for all B sparse rows */
+    for (int64_t o = lo; o < hi; o++) {
+        const float *w = j->W + (size_t)o * j->In;
+        for (int r = 0; r < j->B; r++) {
+            float acc = 0;
+            for (int64_t p = j->indptr[r]; p < j->indptr[r + 1]; p++)
+                acc += j->vals[p] * w[j->indices[p]];
+            j->Y[(size_t)r * j->O + o] = acc;
+        }
+    }
+}
+
 static void cpu_spmm(int B, int O, int In, const int64_t *indptr, const int32_t *indices,
                      const float *vals, const float *W, float *Y)
 {
-    (void)In;
-    /* o outer so that row o of W [I] stays in cache for all B sparse rows */
-    for (int o = 0; o < O; o++) {
-        const float *w = W + (size_t)o * In;
-        for (int r = 0; r < B; r++) {
-            float acc = 0;
-            for (int64_t p = indptr[r]; p < indptr[r + 1]; p++) acc += vals[p] * w[indices[p]];
-            Y[(size_t)r * O + o] = acc;
+    spmm_job_t j = {B, O, In, indptr, indices, vals, W, NULL, Y, NULL};
+    parallel_for(O, 32, spmm_range, &j);
+}
+
+static void spmm_grad_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const spmm_job_t *j = ctx;
+    for (int64_t o = lo; o < hi; o++) {
+        float *dw = j->dW + (size_t)o * j->In;           /* [In] */
+        memset(dw, 0, (size_t)j->In * sizeof *dw);
+        for (int r = 0; r < j->B; r++) {
+            float g = j->dY[(size_t)r * j->O + o];
+            if (g == 0) continue;
+            for (int64_t p = j->indptr[r]; p < j->indptr[r + 1]; p++)
+                dw[j->indices[p]] += g * j->vals[p];
         }
     }
 }
@@ -44,15 +77,8 @@ static void cpu_spmm(int B, int O, int In, const int64_t *indptr, const int32_t 
 static void cpu_spmm_grad(int B, int O, int In, const int64_t *indptr, const int32_t *indices,
                           const float *vals, const float *dY, float *dW)
 {
-    for (int o = 0; o < O; o++) {
-        float *dw = dW + (size_t)o * In;           /* [I] */
-        memset(dw, 0, (size_t)In * sizeof *dw);
-        for (int r = 0; r < B; r++) {
-            float g = dY[(size_t)r * O + o];
-            if (g == 0) continue;
-            for (int64_t p = indptr[r]; p < indptr[r + 1]; p++) dw[indices[p]] += g * vals[p];
-        }
-    }
+    spmm_job_t j = {B, O, In, indptr, indices, vals, NULL, dY, NULL, dW};
+    parallel_for(O, 32, spmm_grad_range, &j);
 }
 
 static void cpu_add_bias(int B, int O, const float *b, float *Y)
@@ -94,6 +120,22 @@ static void cpu_act_backward(int act, size_t n, const float *A, float *dA)
     }
 }
 
+/* x rounded to the nearest float16 value (ties to even), as a float: 10 mantissa bits for
+ * normal values, multiples of 2^-24 below 2^-14, +-inf from 65520 up (IEEE overflow). */
+static float round_fp16(float x)
+{
+    uint32_t u, a;
+    memcpy(&u, &x, 4);
+    a = u & 0x7fffffffu;
+    if (a >= 0x7f800000u) return x;                           /* inf, NaN */
+    if (a >= 0x477ff000u) return x > 0 ? INFINITY : -INFINITY;
+    if (a < 0x38800000u) return rintf(x * 16777216.0f) / 16777216.0f;   /* subnormal range */
+    a += 0xfffu + ((a >> 13) & 1);
+    u = (u & 0x80000000u) | (a & ~0x1fffu);
+    memcpy(&x, &u, 4);
+    return x;
+}
+
 static void cpu_round(int mode, size_t n, const float *x, float *y)
 {
     if (mode == 1) {
@@ -109,7 +151,7 @@ static void cpu_round(int mode, size_t n, const float *x, float *y)
             memcpy(&y[i], &u, 4);
         }
     } else if (mode == 2) {
-        for (size_t i = 0; i < n; i++) y[i] = (float)(_Float16)x[i];
+        for (size_t i = 0; i < n; i++) y[i] = round_fp16(x[i]);
     } else if (x != y) {
         memcpy(y, x, n * sizeof *y);
     }
@@ -146,9 +188,9 @@ static double cpu_l1(size_t n, const float *z, float gscale, float *dz)
     return s;
 }
 
-static void cpu_adamw(size_t n, float *p, const float *g, float *m, float *v, float decay,
-                      float b1, float c1, float b2, float c2, float step_size, float bc2_sqrt,
-                      float eps)
+static void adamw_kernel(size_t n, float *p, const float *g, float *m, float *v, float decay,
+                         float b1, float c1, float b2, float c2, float step_size,
+                         float bc2_sqrt, float eps)
 {
     /* torch.optim.AdamW's single-tensor path, one float32 operation at a time in its order:
      * mul_(decay); exp_avg.mul_(b1).add_(g, alpha=c1); exp_avg_sq.mul_(b2).addcmul_(g, g, c2);
@@ -182,6 +224,27 @@ static void cpu_adamw(size_t n, float *p, const float *g, float *m, float *v, fl
     }
 }
 
+typedef struct {
+    float *p, *m, *v;
+    const float *g;
+    float decay, b1, c1, b2, c2, step_size, bc2_sqrt, eps;
+} adamw_job_t;
+
+static void adamw_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const adamw_job_t *j = ctx;
+    adamw_kernel((size_t)(hi - lo), j->p + lo, j->g + lo, j->m + lo, j->v + lo, j->decay, j->b1,
+                 j->c1, j->b2, j->c2, j->step_size, j->bc2_sqrt, j->eps);
+}
+
+static void cpu_adamw(size_t n, float *p, const float *g, float *m, float *v, float decay,
+                      float b1, float c1, float b2, float c2, float step_size, float bc2_sqrt,
+                      float eps)
+{
+    adamw_job_t j = {p, m, v, g, decay, b1, c1, b2, c2, step_size, bc2_sqrt, eps};
+    parallel_for((int64_t)n, 1 << 16, adamw_range, &j);
+}
+
 static int cpu_scale_check(size_t n, float *g, float s)
 {
     int bad = 0;
@@ -200,6 +263,7 @@ static void cpu_describe(char *buf, size_t n)
 void backend_cpu_set_threads(int n)
 {
     if (n > 0) openblas_set_num_threads(n);
+    if (n > 0) parallel_set_threads(n);
 }
 
 int backend_cpu_threads(void) { return openblas_get_num_threads(); }

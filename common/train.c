@@ -15,6 +15,7 @@
 #include "dataset.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -60,7 +61,18 @@ void train_opts_defaults(train_opts_t *o)
 /* ---- signals ----------------------------------------------------------------------------- */
 
 static volatile sig_atomic_t interrupted;
-static void on_signal(int sig) { interrupted = sig; }
+
+/* The first signal asks for a clean stop after the current step; a second one kills at once
+ * (temporary files may then remain, never a half-written file under a final name). */
+static void on_signal(int sig)
+{
+    if (interrupted) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    interrupted = sig;
+}
 
 static void install_signals(void)
 {
@@ -895,6 +907,23 @@ static void mkdir_p(const char *path)
     free(p);
 }
 
+/* A new run must not mix its top-3 files with an earlier run's. */
+static void refuse_old_checkpoints(const char *ckdir)
+{
+    DIR *d = opendir(ckdir);
+    if (!d) die("%s:", ckdir);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n > 5 && strcmp(e->d_name + n - 5, ".ckpt") == 0) {
+            closedir(d);
+            die("%s already holds checkpoints of an earlier run; continue it with --resume "
+                "%s/last.ckpt or choose another OUTDIR", ckdir, ckdir);
+        }
+    }
+    closedir(d);
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -961,10 +990,13 @@ static void setup_model(run_t *R, checkpoint_info_t *rinfo)
 
 static void load_data(run_t *R)
 {
-    int64_t bytes = R->ds.nnz * 8 + (R->ds.rows + 1) * 8;
+    int64_t bytes = R->ds.nnz * 8 + (R->ds.rows + 1) * 8, limit = INMEM_MAX_BYTES;
     char err[1024];
+    long env;
+    const char *e = getenv("AEKIT_TRAIN_INMEM_MAX_BYTES");
+    if (e && str_to_long(e, &env) == 0 && env >= 0) limit = env;
     csr_init(&R->mem);
-    if (bytes > INMEM_MAX_BYTES) return;
+    if (bytes > limit) return;
     if (dataset_read_rows(&R->ds, 0, R->ds.rows, &R->mem, err, sizeof err) < 0) die("%s", err);
     R->in_memory = 1;
 }
@@ -1057,6 +1089,7 @@ int train_run(const train_opts_t *opts, const train_hooks_t *hooks)
     R->ckdir = path_join(o->outdir, "checkpoints");
     mkdir_p(R->ckdir);
     R->last_path = path_join(R->ckdir, "last.ckpt");
+    if (!o->resume) refuse_old_checkpoints(R->ckdir);
     R->metrics_path = path_join(o->outdir, "training_metrics.h5");
     R->config_path = path_join(o->outdir, "config.yaml");
     load_data(R);
@@ -1066,13 +1099,11 @@ int train_run(const train_opts_t *opts, const train_hooks_t *hooks)
     loader_t ld;
     loader_init(&ld, R->in_memory ? &R->mem : NULL, &R->ds, o->batch_size, o->num_workers);
     int64_t nb = (R->ntrain + o->batch_size - 1) / o->batch_size;
-    int64_t L = R->m.ndims - 1;
     int status = 0, stopped_early = 0;
     /* testing aid: behave as if SIGINT arrived right after this optimiser step */
     long interrupt_at = 0;
     const char *ia = getenv("AEKIT_INTERRUPT_AFTER_STEP");
     if (ia && str_to_long(ia, &interrupt_at) < 0) interrupt_at = 0;
-    (void)L;
 
     for (int64_t e = R->next_epoch; e < o->epochs && !stopped_early; e++) {
         /* this epoch's order, from the generator state at its start */
@@ -1133,7 +1164,7 @@ int train_run(const train_opts_t *opts, const train_hooks_t *hooks)
             break;
         }
         double val = validate(R, &ld);
-        double secs = R->ep_seconds + 0;   /* training time of the epoch (validation excluded) */
+        double secs = R->ep_seconds;     /* training time of the epoch (validation excluded) */
         epoch_metrics_t em = {
             .epoch = e,
             .global_step = R->global_step,

@@ -166,6 +166,12 @@ last.ckpt'
     weights_equal a/checkpoints/last.ckpt b/checkpoints/last.ckpt
 }
 
+@test "datasets read batch by batch train exactly as datasets held in memory" {
+    ae-train d.h5 a 200,16,2 -e 2 -q -b 16 --threads 1
+    AEKIT_TRAIN_INMEM_MAX_BYTES=0 ae-train d.h5 b 200,16,2 -e 2 -q -b 16 --threads 1 --num-workers 2
+    weights_equal a/checkpoints/last.ckpt b/checkpoints/last.ckpt
+}
+
 @test "interrupted mid-epoch and resumed: bit-for-bit the uninterrupted run" {
     ae-train d.h5 a 200,16,2 -e 4 -q -b 32 --threads 1 --l1-alpha 0.001
     AEKIT_INTERRUPT_AFTER_STEP=37 run -130 --separate-stderr \
@@ -236,6 +242,12 @@ print(n >= 3)'
     assert_stderr 'ae-train: out: another ae-train is running in this directory (out/.ae-train.lock is locked)'
     exec 9>&-
     run -0 ae-train d.h5 out 200,8,2 -e 1 -q
+}
+
+@test "a new run refuses an OUTDIR with an earlier run's checkpoints" {
+    ae-train d.h5 out 200,8,2 -e 1 -q
+    run -1 --separate-stderr ae-train d.h5 out 200,8,2 -e 1 -q
+    assert_stderr 'ae-train: out/checkpoints already holds checkpoints of an earlier run; continue it with --resume out/checkpoints/last.ckpt or choose another OUTDIR'
 }
 
 @test "usage errors exit 2 with the reason" {

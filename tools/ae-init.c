@@ -21,7 +21,8 @@ static void help(void)
            "  -a, --activation A           hidden activation (relu)\n"
            "      --latent-activation A    latent activation (linear)\n"
            "      --seed N                 initialisation seed (42)\n"
-           "  -h, --help                   this text\n", usage);
+           "  -h, --help                   this text\n"
+           "      --version                print the version\n", usage);
 }
 
 int main(int argc, char **argv)
@@ -33,6 +34,7 @@ int main(int argc, char **argv)
         {"latent-activation", required_argument, 0, 'L'},
         {"seed", required_argument, 0, 's'},
         {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
     const char *out = NULL;
@@ -54,6 +56,7 @@ int main(int argc, char **argv)
             break;
         case 's': seed = parse_long(optarg, 0, 9223372036854775807L, "--seed"); break;
         case 'h': help(); fshut(stdout, "stdout"); return 0;
+        case 'V': printf("ae-init (aekit) %s\n", AEKIT_VERSION); fshut(stdout, "stdout"); return 0;
         default: usage_fail(NULL);
         }
     }

@@ -45,7 +45,8 @@ static void help(void)
            "  --no-shuffle               training rows in dataset order every epoch\n"
            "  --log-every-n-steps N      record train_loss_step every N steps (50)\n"
            "  -q, --quiet                no progress or per-epoch lines\n"
-           "  -h, --help                 this text\n", usage);
+           "  -h, --help                 this text\n"
+           "  --version                  print the version\n", usage);
 }
 
 enum {
@@ -82,6 +83,7 @@ int main(int argc, char **argv)
         {"log-every-n-steps", required_argument, 0, O_LOGN},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
     train_opts_t o;
@@ -143,6 +145,7 @@ int main(int argc, char **argv)
         case O_LOGN: o.log_every = (int)parse_long(optarg, 1, 1000000000, "--log-every-n-steps"); break;
         case 'q': o.quiet = 1; break;
         case 'h': help(); fshut(stdout, "stdout"); return 0;
+        case 'V': printf("ae-train (aekit) %s\n", AEKIT_VERSION); fshut(stdout, "stdout"); return 0;
         default: usage_fail(NULL);
         }
     }
