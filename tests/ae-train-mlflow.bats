@@ -70,7 +70,7 @@ wait_for() {
     return 1
 }
 
-@test "file store: ae-train's run read by MlflowClient: params, tags, FINISHED, histories equal to training_metrics.h5, artifacts" {
+@test "file store: ae-train's run read by MlflowClient and served by mlflow server: params, tags, FINISHED, histories equal to training_metrics.h5, artifacts" {
     need_mlflow
     run -0 --separate-stderr ae-train -q "$SMALL" out 50,16,2 -e 3 --log-every-n-steps 5 \
         --mlflow-uri "$PWD/mlruns" --experiment exp1 --log-model best
@@ -91,6 +91,10 @@ v = h5py.File(sys.argv[1], "r")["trainer"].attrs["mlflow_run_id"]
 print(v.decode() if isinstance(v, bytes) else v)' "$f"
         assert_output "$id"
     done
+    # and `mlflow server --backend-store-uri` on that folder serves the same run
+    start_mlflow_server "$PWD/server" "$PWD/mlruns"
+    run -0 --separate-stderr mlflow_check "$SERVER_URL" expect.json
+    assert_output "ok $id"
 }
 
 @test "MLFLOW_TRACKING_URI is used without --mlflow-uri, ./mlruns without either, none logs nothing" {
