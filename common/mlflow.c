@@ -509,6 +509,7 @@ struct mlflow {
     int closing;
     double deadline;          /* monotonic seconds, when closing */
     int warned;
+    long warned_refused;      /* permanent refusals so far (warned about once) */
     int failing;              /* the last attempt failed (retryable) */
     char err[1024];           /* the last error */
     long lost_metrics, lost_params, lost_tags, lost_status;
@@ -1533,7 +1534,8 @@ static void *worker_main(void *arg)
             delay = BACKOFF_FIRST;
             pop_ops(m, n, 0);
         } else if (r == RES_FAIL) {
-            warnmsg("mlflow: %s", m->err);
+            /* once: the summary at the end counts the others */
+            if (!m->warned_refused++) warnmsg("mlflow: %s refused a value: %s", m->uri, m->err);
             pop_ops(m, n, 1);
         } else if (!backoff(m, &delay)) {
             break;

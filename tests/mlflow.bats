@@ -261,6 +261,25 @@ print("ok")
 EOF
 }
 
+@test "a value the server refuses (400) costs only itself: the rest of its batch is sent alone" {
+    need_mlflow
+    start_fake 0
+    printf 'open\t%s\tfake\trefuse\nparam\tp\t1\nmetric\tm\t1\t1\nmetric\tbad\t2\t2\nmetric\tm\t3\t3\nclose\tFINISHED\n' "$FAKE_URL" >s
+    run -0 --separate-stderr "$DRIVER" driver <s
+    assert_output $'run_id 0123456789abcdef0123456789abcdef\nlost 1'
+    assert_stderr "test_mlflow: mlflow: $FAKE_URL refused a value: POST runs/log-batch: HTTP 400 INVALID_PARAMETER_VALUE: the key 'bad' is refused
+test_mlflow: mlflow: not logged to $FAKE_URL (run 0123456789abcdef0123456789abcdef): 1 metric value; last error: POST runs/log-batch: HTTP 400 INVALID_PARAMETER_VALUE: the key 'bad' is refused"
+    run -0 "$PYTHON" -c '
+import json
+reqs = [json.loads(l) for l in open("requests.jsonl")]
+b = [r["body"] for r in reqs if r["path"].endswith("/runs/log-batch")]
+sizes = [len(x["metrics"]) + len(x["params"]) + len(x["tags"]) for x in b]
+assert sizes == [4, 1, 1, 1, 1], sizes
+ok = [x for x in b[1:] if "bad" not in [e["key"] for e in x["metrics"]]]
+assert sorted(e["value"] for x in ok for e in x["metrics"]) == [1.0, 3.0], ok
+print("ok")'
+}
+
 @test "auth: MLFLOW_TRACKING_TOKEN is sent as a bearer token" {
     need_mlflow
     start_fake 0

@@ -5,7 +5,7 @@ usage: python3 mlflow_fake_server.py PORT_FILE LOG_FILE FAILURES [LIFETIME_S [CE
 
 Listens on 127.0.0.1 (a free port, written to PORT_FILE). The first FAILURES calls of
 runs/log-batch answer 503 and 429 in turn, the first artifact upload answers 500, then all
-succeed. Every request is appended to LOG_FILE as one JSON line: method, path, the
+succeed; a log-batch holding the key "bad" always answers 400. Every request is appended to LOG_FILE as one JSON line: method, path, the
 Authorization header, and the JSON body. Stops by itself after LIFETIME_S (default 120).
 With CERT and KEY (PEM files) it speaks HTTPS.
 """
@@ -70,6 +70,10 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 state["log_batch"] += 1
                 n = state["log_batch"]
+            keys = [e["key"] for e in body.get("metrics", []) + body.get("params", []) + body.get("tags", [])]
+            if "bad" in keys:
+                return self.answer(400, {"error_code": "INVALID_PARAMETER_VALUE",
+                                         "message": "the key 'bad' is refused"})
             if n <= FAILURES:
                 code = 503 if n % 2 else 429
                 return self.answer(code, {"error_code": "TEMPORARILY_UNAVAILABLE",
