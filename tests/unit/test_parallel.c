@@ -82,6 +82,21 @@ int main(void)
             for (int64_t q = indptr[i]; q < indptr[i + 1]; q++) acc += val[q] * W[o * IN + idx[q]];
             if (acc != Y[3][i * O + o]) { printf("FAIL: spmm [%d,%d]\n", i, o); fails++; break; }
         }
+    for (int t = 0; t < 4; t++) {
+        free(Y[t]);
+        free(dW[t]);
+        free(p[t]);
+        free(m[t]);
+        free(v[t]);
+    }
+    free(idx);
+    free(val);
+    free(W);
+    free(dY);
+    free(p0);
+    free(g);
+    free(m0);
+    free(v0);
     if (!fails) puts("threaded backend loops: identical for 1, 2, 3, 7 threads");
     return fails ? 1 : 0;
 }
