@@ -180,7 +180,7 @@ EOF
 
 @test "an error mid-training: status FAILED, training_metrics.h5 logged so far" {
     need_mlflow
-    ae-train -q "$BIG" out 200,64,2 -e 50 --mlflow-uri "$PWD/mlruns" >train.out 2>train.err 3>&- &
+    ae-train -q "$BIG" out 200,64,2 -e 300 --mlflow-uri "$PWD/mlruns" >train.out 2>train.err 3>&- &
     TRAIN_PID=$!
     wait_for out/config.yaml
     kill -STOP "$TRAIN_PID" || fail "training ended before the error could be set up"
@@ -198,6 +198,12 @@ mlflow.set_tracking_uri(sys.argv[1])
 r = mlflow.search_runs(experiment_names=["autoencoder_nlp"])
 assert len(r) == 1 and r.status[0] == "FAILED" and r.end_time[0] is not None, r
 print("ok")' "$PWD/mlruns"
+    # the error is ae-train's own; tracking added nothing to stderr
+    run -0 cat train.err
+    assert_equal "${#lines[@]}" 1
+    assert_output --regexp '^ae-train: out/checkpoints/[^ ]+: cannot '
+    run -0 find mlruns -path '*/artifacts/training_metrics.h5'
+    assert_equal "${#lines[@]}" 1
 }
 
 @test "option errors: unsupported URI (flag or environment), --log-model, --experiment" {
