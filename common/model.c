@@ -288,6 +288,10 @@ void model_ws_set_batch_normalized(model_ws_t *ws, const csr_t *x, const float *
 {
     const backend_t *be = ws->be;
     int64_t nnz = x->indptr[x->rows] - x->indptr[0];
+    if (x->rows > ws->max_batch || x->cols != ws->m->dims[0] || x->indptr[0] != 0)
+        die("internal error: batch of %lld x %lld rows for a workspace of %d x %lld (%s:%d)",
+            (long long)x->rows, (long long)x->cols, ws->max_batch, (long long)ws->m->dims[0],
+            __FILE__, __LINE__);
     ws_reserve_nnz(ws, nnz);
     ws->B = (int)x->rows;
     be->upload(ws->x_indptr, x->indptr, (size_t)(x->rows + 1) * sizeof(int64_t));
