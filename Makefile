@@ -111,7 +111,7 @@ unit: $(UNITS)
 	@set -e; for t in $(UNITS); do echo "== $$t"; ./$$t; done
 
 bats: $(TOOLS)
-	AEKIT_BIN=$(CURDIR)/$(BIN) PYTHON=$(PYTHON) bats tests/
+	AEKIT_BIN=$(CURDIR)/$(BIN) AEKIT_BUILD=$(CURDIR)/$(BUILD) PYTHON=$(PYTHON) bats tests/
 
 lint-man:
 	mandoc -Tlint -W warning $(MAN1) $(MAN5) $(MAN7)

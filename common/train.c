@@ -157,7 +157,7 @@ static int history_read(hid_t loc, history_t *h)
     }
     for (int64_t i = 0; !bad && i < n; i++) {
         epoch_metrics_t m = {ep[i], cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i],
-                             cols[5][i], cols[6][i]};
+                             cols[5][i], cols[6][i], 0};
         history_add_epoch(h, &m);
     }
     int64_t *st = xmalloc((size_t)(ns + 1) * sizeof *st);
@@ -450,6 +450,8 @@ static void save_checkpoint(run_t *R, const char *path, int64_t last_epoch, doub
     g = H5Gcreate2(f, "trainer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     bad |= g < 0;
     bad |= ck_attr_i64(g, "next_epoch", R->next_epoch);
+    const char *run_id = R->hooks && R->hooks->run_id ? R->hooks->run_id(R->hooks->ctx) : NULL;
+    if (run_id) bad |= ck_attr_str(g, "mlflow_run_id", run_id);
     bad |= ck_attr_i64(g, "next_batch", R->next_batch);
     bad |= ck_attr_i64(g, "split_seed", o->seed);
     bad |= ck_attr_f64(g, "val_split", o->val_split);
@@ -1165,6 +1167,7 @@ int train_run(const train_opts_t *opts, const train_hooks_t *hooks)
         double secs = R->ep_seconds;     /* training time of the epoch (validation excluded) */
         epoch_metrics_t em = {
             .epoch = e,
+            .global_step = R->global_step,
             .train_loss = R->ep_loss / R->ep_samples,
             .val_loss = val,
             .train_recon_loss = R->ep_recon / R->ep_samples,

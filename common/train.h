@@ -38,6 +38,7 @@ typedef struct {
     int64_t epoch;
     double train_loss, val_loss, train_recon_loss, train_l1_loss, learning_rate, epoch_seconds,
         samples_per_second;
+    int64_t global_step;           /* training steps done at the epoch's end (tracking) */
 } epoch_metrics_t;
 
 typedef struct {
@@ -48,6 +49,8 @@ typedef struct {
     void (*on_epoch)(void *ctx, const epoch_metrics_t *m);
     /* status: 0 finished, 130 interrupted */
     void (*on_end)(void *ctx, int status);
+    /* the tracking run id to keep in checkpoints (/trainer mlflow_run_id), or NULL */
+    const char *(*run_id)(void *ctx);
 } train_hooks_t;
 
 /* Run the training. Returns the exit status (0, or EXIT_INTERRUPTED after SIGINT/SIGTERM);

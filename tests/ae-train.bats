@@ -18,7 +18,7 @@ setup() {
 # h5 FILE EXPR: evaluate a Python expression over the h5py File f
 h5() { "$PYTHON" -c "import h5py,numpy as np,sys; f=h5py.File(sys.argv[1],'r'); print($2)" "$1"; }
 
-U='usage: ae-train DATASET OUTDIR [DIMS] [--init FILE | --resume CKPT] [-a A] [--latent-activation A] [--l1-alpha X] [--lr X] [--wd X] [-b N] [-e N] [--val-split X] [--num-workers N] [--seed N] [--precision P] [--mlflow-uri URI] [--device D] [--threads N] [--patience N] [--no-shuffle] [--log-every-n-steps N] [-q]'
+U='usage: ae-train DATASET OUTDIR [DIMS] [--init FILE | --resume CKPT] [-a A] [--latent-activation A] [--l1-alpha X] [--lr X] [--wd X] [-b N] [-e N] [--val-split X] [--num-workers N] [--seed N] [--precision P] [--mlflow-uri URI] [--experiment NAME] [--log-model M] [--device D] [--threads N] [--patience N] [--no-shuffle] [--log-every-n-steps N] [-q]'
 
 # torch_cmp ACT LATENT L1 PRECISION LOSS_TOL WEIGHT_TOL: ae-init, then 200 steps of ae-train
 # (990 rows in batches of 50, the last one 40 rows, 10 epochs, dataset order, no validation)

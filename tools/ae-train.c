@@ -2,6 +2,7 @@
  * Options only; the loop is common/train.c. */
 #include "model.h"
 #include "train.h"
+#include "train_mlflow.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -12,7 +13,8 @@
 static const char usage[] =
     "ae-train DATASET OUTDIR [DIMS] [--init FILE | --resume CKPT] [-a A] "
     "[--latent-activation A] [--l1-alpha X] [--lr X] [--wd X] [-b N] [-e N] [--val-split X] "
-    "[--num-workers N] [--seed N] [--precision P] [--mlflow-uri URI] [--device D] "
+    "[--num-workers N] [--seed N] [--precision P] [--mlflow-uri URI] [--experiment NAME] "
+    "[--log-model M] [--device D] "
     "[--threads N] [--patience N] [--no-shuffle] [--log-every-n-steps N] [-q]";
 
 static void help(void)
@@ -33,7 +35,10 @@ static void help(void)
            "  --num-workers N            batch-preparing threads (0: in the training thread)\n"
            "  --seed N                   seed of the split, shuffles and initialisation (42)\n"
            "  --precision P              32-true (default), bf16-mixed, 16-mixed\n"
-           "  --mlflow-uri URI           MLflow tracking directory or server\n"
+           "  --mlflow-uri URI           MLflow tracking: a directory, file:PATH, http(s)://HOST\n"
+           "                             or none (./mlruns; MLFLOW_TRACKING_URI)\n"
+           "  --experiment NAME          MLflow experiment (autoencoder_nlp)\n"
+           "  --log-model M              upload checkpoints: none (default), best, all\n"
            "  --device D                 auto (default), cpu, cuda\n"
            "  --threads N                BLAS threads (0: library default)\n"
            "  --patience N               stop after N epochs without a lower val_loss\n"
@@ -46,7 +51,7 @@ static void help(void)
 
 enum {
     O_INIT = 256, O_RESUME, O_LATENT, O_L1, O_LR, O_WD, O_VAL, O_WORKERS, O_SEED, O_PREC,
-    O_MLFLOW, O_DEVICE, O_THREADS, O_PATIENCE, O_NOSHUF, O_LOGN,
+    O_MLFLOW, O_DEVICE, O_THREADS, O_PATIENCE, O_NOSHUF, O_LOGN, O_EXPERIMENT, O_LOGMODEL,
 };
 
 int main(int argc, char **argv)
@@ -69,6 +74,8 @@ int main(int argc, char **argv)
         {"seed", required_argument, 0, O_SEED},
         {"precision", required_argument, 0, O_PREC},
         {"mlflow-uri", required_argument, 0, O_MLFLOW},
+        {"experiment", required_argument, 0, O_EXPERIMENT},
+        {"log-model", required_argument, 0, O_LOGMODEL},
         {"device", required_argument, 0, O_DEVICE},
         {"threads", required_argument, 0, O_THREADS},
         {"patience", required_argument, 0, O_PATIENCE},
@@ -81,6 +88,8 @@ int main(int argc, char **argv)
     };
     train_opts_t o;
     train_opts_defaults(&o);
+    const char *experiment = TRACK_DEFAULT_EXPERIMENT;
+    int log_model = LOG_MODEL_NONE;
     int c;
     while ((c = getopt_long(argc, argv, "a:b:e:qh", opts, NULL)) != -1) {
         switch (c) {
@@ -118,6 +127,14 @@ int main(int argc, char **argv)
             o.given_precision = 1;
             break;
         case O_MLFLOW: o.mlflow_uri = optarg; break;
+        case O_EXPERIMENT:
+            if (!*optarg) usage_fail("--experiment: the name is empty");
+            experiment = optarg;
+            break;
+        case O_LOGMODEL:
+            if ((log_model = log_model_parse(optarg)) < 0)
+                usage_fail("--log-model: '%s' is not one of best, all, none", optarg);
+            break;
         case O_DEVICE:
             if (backend_parse_device(optarg, &o.device) < 0)
                 usage_fail("--device: '%s' is not one of auto, cpu, cuda", optarg);
@@ -149,7 +166,10 @@ int main(int argc, char **argv)
     } else if (!o.init && !o.resume) {
         usage_fail("DIMS is required unless --init or --resume is given");
     }
-    int status = train_run(&o, NULL);
+    o.mlflow_uri = track_resolve_uri(o.mlflow_uri);
+    train_hooks_t hooks;
+    track_hooks(&hooks, o.mlflow_uri, experiment, (log_model_t)log_model);
+    int status = train_run(&o, &hooks);
     fshut(stdout, "stdout");
     return status;
 }
