@@ -18,6 +18,8 @@
 #ifndef AEKIT_DATASET_H
 #define AEKIT_DATASET_H
 
+#include "h5util.h"
+
 #include <hdf5.h>
 #include <stdint.h>
 
@@ -87,23 +89,5 @@ void dsw_abort(dataset_writer_t *w);
 int64_t dsw_rows(const dataset_writer_t *w);
 int64_t dsw_nnz(const dataset_writer_t *w);
 hid_t dsw_file(dataset_writer_t *w);   /* for callers that add their own attributes/datasets */
-
-/* HDF5 helpers shared by every reader/writer in the toolkit. */
-void h5_quiet(void);                                     /* silence HDF5's error stack */
-int h5_attr_write_str(hid_t loc, const char *name, const char *value);
-int h5_attr_write_i64(hid_t loc, const char *name, int64_t value);
-int h5_attr_write_f64(hid_t loc, const char *name, double value);
-int h5_attr_write_i64v(hid_t loc, const char *name, const int64_t *v, int n);
-/* Read back (any integer/float/string storage); return -1 when missing or wrong kind. */
-int h5_attr_read_str(hid_t loc, const char *name, char *buf, size_t n);
-int h5_attr_read_i64(hid_t loc, const char *name, int64_t *value);
-int h5_attr_read_f64(hid_t loc, const char *name, double *value);
-/* A chunked, optionally deflated 1-D or 2-D dataset created in one call and filled whole. */
-hid_t h5_create_dataset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
-                        int compress_level);
-/* created_by string for this tool: "<prog> <version>: <command line>" in buf. */
-void h5_created_by(char *buf, size_t n);
-/* Write format, format_version, created_by and created_at on loc. */
-int h5_stamp(hid_t loc, const char *format, int version);
 
 #endif

@@ -132,13 +132,13 @@ static int history_write(hid_t loc, const history_t *h)
     int64_t *ep = xmalloc((size_t)(h->n + 1) * sizeof *ep);
     double *col = xmalloc((size_t)(h->n + 1) * sizeof *col);
     for (int64_t i = 0; i < h->n; i++) ep[i] = h->e[i].epoch;
-    bad |= ck_write_i64(loc, "epoch", ep, h->n);
+    bad |= h5_write_i64(loc, "epoch", ep, h->n);
     for (int c = 0; c < NCOLS; c++) {
         for (int64_t i = 0; i < h->n; i++) col[i] = epoch_col(&h->e[i], c);
-        bad |= ck_write_f64(loc, epoch_cols[c], col, h->n);
+        bad |= h5_write_f64(loc, epoch_cols[c], col, h->n);
     }
-    bad |= ck_write_i64(loc, "step", h->step, h->ns);
-    bad |= ck_write_f64(loc, "train_loss_step", h->step_loss, h->ns);
+    bad |= h5_write_i64(loc, "step", h->step, h->ns);
+    bad |= h5_write_f64(loc, "train_loss_step", h->step_loss, h->ns);
     free(ep);
     free(col);
     return bad ? -1 : 0;
@@ -146,14 +146,14 @@ static int history_write(hid_t loc, const history_t *h)
 
 static int history_read(hid_t loc, history_t *h)
 {
-    int64_t n = ck_len(loc, "epoch"), ns = ck_len(loc, "step");
+    int64_t n = h5_len(loc, "epoch"), ns = h5_len(loc, "step");
     if (n < 0 || ns < 0) return -1;
     int64_t *ep = xmalloc((size_t)(n + 1) * sizeof *ep);
     double *cols[NCOLS];
-    int bad = ck_read_i64(loc, "epoch", ep, n);
+    int bad = h5_read_i64(loc, "epoch", ep, n);
     for (int c = 0; c < NCOLS; c++) {
         cols[c] = xmalloc((size_t)(n + 1) * sizeof(double));
-        bad |= ck_read_f64(loc, epoch_cols[c], cols[c], n);
+        bad |= h5_read_f64(loc, epoch_cols[c], cols[c], n);
     }
     for (int64_t i = 0; !bad && i < n; i++) {
         epoch_metrics_t m = {ep[i], cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i],
@@ -162,7 +162,7 @@ static int history_read(hid_t loc, history_t *h)
     }
     int64_t *st = xmalloc((size_t)(ns + 1) * sizeof *st);
     double *sl = xmalloc((size_t)(ns + 1) * sizeof *sl);
-    bad |= ck_read_i64(loc, "step", st, ns) | ck_read_f64(loc, "train_loss_step", sl, ns);
+    bad |= h5_read_i64(loc, "step", st, ns) | h5_read_f64(loc, "train_loss_step", sl, ns);
     for (int64_t i = 0; !bad && i < ns; i++) history_add_step(h, st[i], sl[i]);
     free(ep);
     for (int c = 0; c < NCOLS; c++) free(cols[c]);
@@ -419,16 +419,16 @@ static void save_checkpoint(run_t *R, const char *path, int64_t last_epoch, doub
     float *buf = xmalloc(P * sizeof *buf);
     hid_t g = H5Gcreate2(f, "optimizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     bad |= g < 0;
-    bad |= ck_attr_str(g, "type", "AdamW");
-    bad |= ck_attr_i64(g, "step", R->opt.step);
-    bad |= ck_attr_f64(g, "lr", R->opt.lr);
-    bad |= ck_attr_f64(g, "beta1", R->opt.beta1);
-    bad |= ck_attr_f64(g, "beta2", R->opt.beta2);
-    bad |= ck_attr_f64(g, "eps", R->opt.eps);
-    bad |= ck_attr_f64(g, "weight_decay", R->opt.weight_decay);
-    bad |= ck_attr_i64(g, "scaler_enabled", R->scaler.enabled);
-    bad |= ck_attr_f64(g, "loss_scale", R->scaler.scale);
-    bad |= ck_attr_i64(g, "scaler_growth_tracker", R->scaler.growth_tracker);
+    bad |= h5_attr_write_str(g, "type", "AdamW");
+    bad |= h5_attr_write_i64(g, "step", R->opt.step);
+    bad |= h5_attr_write_f64(g, "lr", R->opt.lr);
+    bad |= h5_attr_write_f64(g, "beta1", R->opt.beta1);
+    bad |= h5_attr_write_f64(g, "beta2", R->opt.beta2);
+    bad |= h5_attr_write_f64(g, "eps", R->opt.eps);
+    bad |= h5_attr_write_f64(g, "weight_decay", R->opt.weight_decay);
+    bad |= h5_attr_write_i64(g, "scaler_enabled", R->scaler.enabled);
+    bad |= h5_attr_write_f64(g, "loss_scale", R->scaler.scale);
+    bad |= h5_attr_write_i64(g, "scaler_growth_tracker", R->scaler.growth_tracker);
     for (int which = 0; which < 2; which++) {
         R->be->download(buf, which ? R->opt.exp_avg_sq : R->opt.exp_avg, P * sizeof *buf);
         hid_t sg = H5Gcreate2(g, which ? "exp_avg_sq" : "exp_avg", H5P_DEFAULT, H5P_DEFAULT,
@@ -438,9 +438,9 @@ static void save_checkpoint(run_t *R, const char *path, int64_t last_epoch, doub
             char name[64];
             int64_t O = model_layer_out(&R->m, k), I = model_layer_in(&R->m, k);
             model_param_name(&R->m, k, 0, name, sizeof name);
-            bad |= ck_write_f32(sg, name, buf + model_weight_offset(&R->m, k), O, I);
+            bad |= h5_write_f32(sg, name, buf + model_weight_offset(&R->m, k), O, I);
             model_param_name(&R->m, k, 1, name, sizeof name);
-            bad |= ck_write_f32(sg, name, buf + model_bias_offset(&R->m, k), O, 0);
+            bad |= h5_write_f32(sg, name, buf + model_bias_offset(&R->m, k), O, 0);
         }
         H5Gclose(sg);
     }
@@ -449,34 +449,34 @@ static void save_checkpoint(run_t *R, const char *path, int64_t last_epoch, doub
     /* /trainer */
     g = H5Gcreate2(f, "trainer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     bad |= g < 0;
-    bad |= ck_attr_i64(g, "next_epoch", R->next_epoch);
+    bad |= h5_attr_write_i64(g, "next_epoch", R->next_epoch);
     const char *run_id = R->hooks && R->hooks->run_id ? R->hooks->run_id(R->hooks->ctx) : NULL;
-    if (run_id) bad |= ck_attr_str(g, "mlflow_run_id", run_id);
-    bad |= ck_attr_i64(g, "next_batch", R->next_batch);
-    bad |= ck_attr_i64(g, "split_seed", o->seed);
-    bad |= ck_attr_f64(g, "val_split", o->val_split);
-    bad |= ck_attr_i64(g, "batch_size", o->batch_size);
-    bad |= ck_attr_i64(g, "epochs", o->epochs);
-    bad |= ck_attr_i64(g, "shuffle", !o->no_shuffle);
-    bad |= ck_attr_i64(g, "dataset_rows", R->ds.rows);
-    bad |= ck_attr_i64(g, "dataset_nnz", R->ds.nnz);
-    bad |= ck_attr_i64(g, "patience", o->patience);
-    bad |= ck_attr_f64(g, "best_val_loss", R->best_val);
-    bad |= ck_attr_i64(g, "bad_epochs", R->bad_epochs);
-    bad |= ck_attr_f64(g, "epoch_loss_sum", R->ep_loss);
-    bad |= ck_attr_f64(g, "epoch_recon_sum", R->ep_recon);
-    bad |= ck_attr_f64(g, "epoch_l1_sum", R->ep_l1);
-    bad |= ck_attr_f64(g, "epoch_seconds", R->ep_seconds);
-    bad |= ck_attr_i64(g, "epoch_samples", R->ep_samples);
-    bad |= ck_write_u64(g, "rng_state", R->rng_epoch.s, 4);
+    if (run_id) bad |= h5_attr_write_str(g, "mlflow_run_id", run_id);
+    bad |= h5_attr_write_i64(g, "next_batch", R->next_batch);
+    bad |= h5_attr_write_i64(g, "split_seed", o->seed);
+    bad |= h5_attr_write_f64(g, "val_split", o->val_split);
+    bad |= h5_attr_write_i64(g, "batch_size", o->batch_size);
+    bad |= h5_attr_write_i64(g, "epochs", o->epochs);
+    bad |= h5_attr_write_i64(g, "shuffle", !o->no_shuffle);
+    bad |= h5_attr_write_i64(g, "dataset_rows", R->ds.rows);
+    bad |= h5_attr_write_i64(g, "dataset_nnz", R->ds.nnz);
+    bad |= h5_attr_write_i64(g, "patience", o->patience);
+    bad |= h5_attr_write_f64(g, "best_val_loss", R->best_val);
+    bad |= h5_attr_write_i64(g, "bad_epochs", R->bad_epochs);
+    bad |= h5_attr_write_f64(g, "epoch_loss_sum", R->ep_loss);
+    bad |= h5_attr_write_f64(g, "epoch_recon_sum", R->ep_recon);
+    bad |= h5_attr_write_f64(g, "epoch_l1_sum", R->ep_l1);
+    bad |= h5_attr_write_f64(g, "epoch_seconds", R->ep_seconds);
+    bad |= h5_attr_write_i64(g, "epoch_samples", R->ep_samples);
+    bad |= h5_write_u64(g, "rng_state", R->rng_epoch.s, 4);
     int64_t te[TOP_K];
     double tv[TOP_K];
     for (int i = 0; i < R->ntopk; i++) {
         te[i] = R->topk[i].epoch;
         tv[i] = R->topk[i].val_loss;
     }
-    bad |= ck_write_i64(g, "top_k_epoch", te, R->ntopk);
-    bad |= ck_write_f64(g, "top_k_val_loss", tv, R->ntopk);
+    bad |= h5_write_i64(g, "top_k_epoch", te, R->ntopk);
+    bad |= h5_write_f64(g, "top_k_val_loss", tv, R->ntopk);
     hid_t mg = H5Gcreate2(g, "metrics", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     bad |= mg < 0 || history_write(mg, &R->hist) < 0;
     H5Gclose(mg);
@@ -508,14 +508,14 @@ static void load_resume(run_t *R, const char *path)
     int64_t v;
     size_t P = R->m.nparams;
     float *buf = xmalloc(P * sizeof *buf);
-    bad |= ck_get_i64(g, "step", &R->opt.step);
-    bad |= ck_get_f64(g, "lr", &R->opt.lr) | ck_get_f64(g, "weight_decay", &R->opt.weight_decay);
-    bad |= ck_get_f64(g, "beta1", &R->opt.beta1) | ck_get_f64(g, "beta2", &R->opt.beta2);
-    bad |= ck_get_f64(g, "eps", &R->opt.eps);
-    bad |= ck_get_i64(g, "scaler_enabled", &v);
+    bad |= h5_attr_read_i64(g, "step", &R->opt.step);
+    bad |= h5_attr_read_f64(g, "lr", &R->opt.lr) | h5_attr_read_f64(g, "weight_decay", &R->opt.weight_decay);
+    bad |= h5_attr_read_f64(g, "beta1", &R->opt.beta1) | h5_attr_read_f64(g, "beta2", &R->opt.beta2);
+    bad |= h5_attr_read_f64(g, "eps", &R->opt.eps);
+    bad |= h5_attr_read_i64(g, "scaler_enabled", &v);
     R->scaler.enabled = (int)v;
-    bad |= ck_get_f64(g, "loss_scale", &R->scaler.scale);
-    bad |= ck_get_i64(g, "scaler_growth_tracker", &R->scaler.growth_tracker);
+    bad |= h5_attr_read_f64(g, "loss_scale", &R->scaler.scale);
+    bad |= h5_attr_read_i64(g, "scaler_growth_tracker", &R->scaler.growth_tracker);
     for (int which = 0; which < 2 && !bad; which++) {
         hid_t sg = H5Gopen2(g, which ? "exp_avg_sq" : "exp_avg", H5P_DEFAULT);
         bad |= sg < 0;
@@ -523,9 +523,9 @@ static void load_resume(run_t *R, const char *path)
             char name[64];
             int64_t O = model_layer_out(&R->m, k), I = model_layer_in(&R->m, k);
             model_param_name(&R->m, k, 0, name, sizeof name);
-            bad |= ck_read_f32(sg, name, buf + model_weight_offset(&R->m, k), O, I);
+            bad |= h5_read_f32(sg, name, buf + model_weight_offset(&R->m, k), O, I);
             model_param_name(&R->m, k, 1, name, sizeof name);
-            bad |= ck_read_f32(sg, name, buf + model_bias_offset(&R->m, k), O, 0);
+            bad |= h5_read_f32(sg, name, buf + model_bias_offset(&R->m, k), O, 0);
         }
         if (sg >= 0) H5Gclose(sg);
         R->be->upload(which ? R->opt.exp_avg_sq : R->opt.exp_avg, buf, P * sizeof *buf);
@@ -534,22 +534,22 @@ static void load_resume(run_t *R, const char *path)
     free(buf);
     g = H5Gopen2(f, "trainer", H5P_DEFAULT);
     int64_t rows, nnz;
-    bad |= ck_get_i64(g, "next_epoch", &R->next_epoch);
-    bad |= ck_get_i64(g, "next_batch", &R->next_batch);
-    bad |= ck_get_i64(g, "dataset_rows", &rows) | ck_get_i64(g, "dataset_nnz", &nnz);
-    bad |= ck_get_f64(g, "best_val_loss", &R->best_val);
-    bad |= ck_get_i64(g, "bad_epochs", &R->bad_epochs);
-    bad |= ck_get_f64(g, "epoch_loss_sum", &R->ep_loss);
-    bad |= ck_get_f64(g, "epoch_recon_sum", &R->ep_recon);
-    bad |= ck_get_f64(g, "epoch_l1_sum", &R->ep_l1);
-    bad |= ck_get_f64(g, "epoch_seconds", &R->ep_seconds);
-    bad |= ck_get_i64(g, "epoch_samples", &R->ep_samples);
-    bad |= ck_read_u64(g, "rng_state", R->rng_epoch.s, 4);
-    int64_t nk = ck_len(g, "top_k_epoch");
+    bad |= h5_attr_read_i64(g, "next_epoch", &R->next_epoch);
+    bad |= h5_attr_read_i64(g, "next_batch", &R->next_batch);
+    bad |= h5_attr_read_i64(g, "dataset_rows", &rows) | h5_attr_read_i64(g, "dataset_nnz", &nnz);
+    bad |= h5_attr_read_f64(g, "best_val_loss", &R->best_val);
+    bad |= h5_attr_read_i64(g, "bad_epochs", &R->bad_epochs);
+    bad |= h5_attr_read_f64(g, "epoch_loss_sum", &R->ep_loss);
+    bad |= h5_attr_read_f64(g, "epoch_recon_sum", &R->ep_recon);
+    bad |= h5_attr_read_f64(g, "epoch_l1_sum", &R->ep_l1);
+    bad |= h5_attr_read_f64(g, "epoch_seconds", &R->ep_seconds);
+    bad |= h5_attr_read_i64(g, "epoch_samples", &R->ep_samples);
+    bad |= h5_read_u64(g, "rng_state", R->rng_epoch.s, 4);
+    int64_t nk = h5_len(g, "top_k_epoch");
     int64_t te[TOP_K];
     double tv[TOP_K];
-    if (nk < 0 || nk > TOP_K || ck_read_i64(g, "top_k_epoch", te, nk) < 0 ||
-        ck_read_f64(g, "top_k_val_loss", tv, nk) < 0)
+    if (nk < 0 || nk > TOP_K || h5_read_i64(g, "top_k_epoch", te, nk) < 0 ||
+        h5_read_f64(g, "top_k_val_loss", tv, nk) < 0)
         bad = 1;
     else {
         R->ntopk = (int)nk;
@@ -584,10 +584,10 @@ static void adopt_resume_options(train_opts_t *o)
     hid_t og = H5Gopen2(f, "optimizer", H5P_DEFAULT), tg = H5Gopen2(f, "trainer", H5P_DEFAULT);
     double lr, wd, vs;
     int64_t bs, seed, shuffle, epochs;
-    int bad = ck_get_f64(og, "lr", &lr) | ck_get_f64(og, "weight_decay", &wd) |
-              ck_get_i64(tg, "epochs", &epochs) |
-              ck_get_f64(tg, "val_split", &vs) | ck_get_i64(tg, "batch_size", &bs) |
-              ck_get_i64(tg, "split_seed", &seed) | ck_get_i64(tg, "shuffle", &shuffle);
+    int bad = h5_attr_read_f64(og, "lr", &lr) | h5_attr_read_f64(og, "weight_decay", &wd) |
+              h5_attr_read_i64(tg, "epochs", &epochs) |
+              h5_attr_read_f64(tg, "val_split", &vs) | h5_attr_read_i64(tg, "batch_size", &bs) |
+              h5_attr_read_i64(tg, "split_seed", &seed) | h5_attr_read_i64(tg, "shuffle", &shuffle);
     H5Gclose(og);
     H5Gclose(tg);
     H5Fclose(f);
@@ -701,7 +701,7 @@ static herr_t attr_to_yaml(hid_t loc, const char *name, const H5A_info_t *ai, vo
     hssize_t n = H5Sget_simple_extent_npoints(s);
     char buf[1024];
     if (c == H5T_STRING && n == 1) {
-        if (ck_get_str(loc, name, buf, sizeof buf) == 0) ye_str(y, name, buf);
+        if (h5_attr_read_str(loc, name, buf, sizeof buf) == 0) ye_str(y, name, buf);
     } else if ((c == H5T_INTEGER || c == H5T_FLOAT) && n >= 1 && n <= 64) {
         double v[64];
         if (H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0) {

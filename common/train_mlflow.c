@@ -211,7 +211,7 @@ static char *checkpoint_run_id(const char *path)
         hid_t g = H5Gopen2(f, "trainer", H5P_DEFAULT);
         if (g >= 0) {
             if (H5Aexists(g, TRACK_RUN_ID_ATTR) > 0 &&
-                ck_get_str(g, TRACK_RUN_ID_ATTR, buf, sizeof buf) == 0 && buf[0])
+                h5_attr_read_str(g, TRACK_RUN_ID_ATTR, buf, sizeof buf) == 0 && buf[0])
                 id = xstrdup(buf);
             H5Gclose(g);
         }

@@ -182,7 +182,7 @@ EOF
     need_mlflow
     ae-train -q "$BIG" out 200,64,2 -e 300 --mlflow-uri "$PWD/mlruns" >train.out 2>train.err 3>&- &
     TRAIN_PID=$!
-    wait_for out/config.yaml
+    wait_for out/training_metrics.h5   # an epoch is done: there is something to log
     kill -STOP "$TRAIN_PID" || fail "training ended before the error could be set up"
     # the checkpoint folder becomes a file: the next checkpoint cannot be written
     rm -rf out/checkpoints
