@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <libgen.h>
 #include <math.h>
 #include <signal.h>
@@ -133,6 +134,13 @@ void usage_fail(const char *fmt, ...)
     }
     fprintf(stderr, "usage: %s\n", usage_text);
     exit(EXIT_USAGE);
+}
+
+void usage_bad_option(int c, char **argv)
+{
+    if (c == ':') usage_fail("option '%s' needs a value", argv[optind - 1]);
+    if (optopt) usage_fail("unknown option '-%c'", optopt);
+    usage_fail("unknown option '%s'", argv[optind - 1]);
 }
 
 static void oom(size_t n, const char *file, int line)

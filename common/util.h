@@ -37,6 +37,11 @@ char *xstrdup_(const char *s, const char *file, int line);
 #define xrealloc(p, n) xrealloc_((p), (n), __FILE__, __LINE__)
 #define xstrdup(s) xstrdup_((s), __FILE__, __LINE__)
 
+/* For getopt_long with a leading ':' in the option string: report the ':' (missing value) or
+ * '?' (unknown option) it returned as "prog: option 'X' needs a value" / "prog: unknown option
+ * 'X'", then the usage line, exit 2. One wording for every tool. */
+void usage_bad_option(int c, char **argv) __attribute__((noreturn));
+
 /* Range-checked option parsing: a bad value is a usage error naming the option. */
 long parse_long(const char *s, long min, long max, const char *opt);
 double parse_double(const char *s, double min, double max, const char *opt);

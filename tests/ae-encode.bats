@@ -269,7 +269,7 @@ f["indices"][p] = 60'
     run -2 --separate-stderr ae-encode -x a b c
     assert_stderr "ae-encode: unknown option '-x'"$'\n'"$USAGE"
     run -2 --separate-stderr ae-encode a b c -b
-    assert_stderr "ae-encode: -b needs a value"$'\n'"$USAGE"
+    assert_stderr "ae-encode: option '-b' needs a value"$'\n'"$USAGE"
 }
 
 @test "progress on stderr only when it is a terminal, and not with -q" {

@@ -85,7 +85,7 @@ $U"
     assert_stderr "ae-init: too many arguments
 $U"
     run -2 --separate-stderr ae-init 10,2 -o m.ckpt --bogus
-    assert_stderr "ae-init: unrecognized option '--bogus'
+    assert_stderr "ae-init: unknown option '--bogus'
 $U"
     assert_file_absent m.ckpt
 }

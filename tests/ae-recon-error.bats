@@ -206,7 +206,7 @@ EOF
     run -2 --separate-stderr ae-recon-error -d tpu a b
     assert_stderr "ae-recon-error: --device: 'tpu' is not auto, cpu or cuda"$'\n'"$USAGE"
     run -2 --separate-stderr ae-recon-error a b -o
-    assert_stderr "ae-recon-error: -o needs a value"$'\n'"$USAGE"
+    assert_stderr "ae-recon-error: option '-o' needs a value"$'\n'"$USAGE"
     run -2 --separate-stderr ae-recon-error --tsv a b
     assert_stderr "ae-recon-error: unknown option '--tsv'"$'\n'"$USAGE"
 }

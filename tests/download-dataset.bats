@@ -118,7 +118,7 @@ $USAGE"
     assert_stderr "download-dataset: -n: 'x' is not a positive integer
 $USAGE"
     run -2 --separate-stderr "$DD" out --n-features
-    assert_stderr "download-dataset: --n-features needs a value
+    assert_stderr "download-dataset: option '--n-features' needs a value
 $USAGE"
     run -2 --separate-stderr "$DD" out --by max
     assert_stderr "download-dataset: --by: 'max' is not sum or df

@@ -155,7 +155,7 @@ $USAGE"
     assert_stderr "h5-stats: --zero-tol: 'nan' is not a number
 $USAGE"
     run -2 --separate-stderr h5-stats --bogus x.h5
-    assert_stderr "h5-stats: unrecognized option '--bogus'
+    assert_stderr "h5-stats: unknown option '--bogus'
 $USAGE"
 }
 

@@ -130,7 +130,7 @@ $USAGE"
     assert_stderr "h5-topk-features: one input file expected, got 2
 $USAGE"
     run -2 --separate-stderr h5-topk-features -k 5 --bogus a.h5
-    assert_stderr "h5-topk-features: unrecognized option '--bogus'
+    assert_stderr "h5-topk-features: unknown option '--bogus'
 $USAGE"
 }
 

@@ -433,13 +433,13 @@ $USAGE"
     assert_stderr "rcv1-fetch: --only: empty file name
 $USAGE"
     run -2 --separate-stderr rcv1-fetch --frobnicate out
-    assert_stderr "rcv1-fetch: unrecognized option '--frobnicate'
+    assert_stderr "rcv1-fetch: unknown option '--frobnicate'
 $USAGE"
     run -2 --separate-stderr rcv1-fetch -x out
-    assert_stderr "rcv1-fetch: invalid option -- 'x'
+    assert_stderr "rcv1-fetch: unknown option '-x'
 $USAGE"
     run -2 --separate-stderr rcv1-fetch out --jobs
-    assert_stderr "rcv1-fetch: option '--jobs' requires an argument
+    assert_stderr "rcv1-fetch: option '--jobs' needs a value
 $USAGE"
     [ ! -e out ]
 }

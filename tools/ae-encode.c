@@ -52,10 +52,7 @@ int main(int argc, char **argv)
         case OPT_TSV: o.tsv = 1; break;
         case 'q': o.quiet = 1; break;
         case 'h': help(); fshut(stdout, "stdout"); return 0;
-        case ':': usage_fail("%s needs a value", argv[optind - 1]);
-        default:
-            if (optopt) usage_fail("unknown option '-%c'", optopt);
-            usage_fail("unknown option '%s'", argv[optind - 1]);
+        default: usage_bad_option(c, argv);
         }
     }
     if (argc - optind != 3) usage_fail("expected DATASET CHECKPOINT OUT.h5");

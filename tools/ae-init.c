@@ -41,7 +41,7 @@ int main(int argc, char **argv)
     act_t act = ACT_RELU, lat = ACT_LINEAR;
     long seed = 42;
     int c;
-    while ((c = getopt_long(argc, argv, "o:a:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:a:h", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'a':
@@ -57,7 +57,7 @@ int main(int argc, char **argv)
         case 's': seed = parse_long(optarg, 0, 9223372036854775807L, "--seed"); break;
         case 'h': help(); fshut(stdout, "stdout"); return 0;
         case 'V': printf("ae-init (aekit) %s\n", AEKIT_VERSION); fshut(stdout, "stdout"); return 0;
-        default: usage_fail(NULL);
+        default: usage_bad_option(c, argv);
         }
     }
     if (argc - optind != 1) usage_fail(argc - optind ? "too many arguments" : "missing DIMS");

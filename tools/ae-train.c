@@ -91,7 +91,7 @@ int main(int argc, char **argv)
     const char *experiment = TRACK_DEFAULT_EXPERIMENT;
     int log_model = LOG_MODEL_NONE;
     int c;
-    while ((c = getopt_long(argc, argv, "a:b:e:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":a:b:e:qh", opts, NULL)) != -1) {
         switch (c) {
         case O_INIT: o.init = optarg; break;
         case O_RESUME: o.resume = optarg; break;
@@ -146,7 +146,7 @@ int main(int argc, char **argv)
         case 'q': o.quiet = 1; break;
         case 'h': help(); fshut(stdout, "stdout"); return 0;
         case 'V': printf("ae-train (aekit) %s\n", AEKIT_VERSION); fshut(stdout, "stdout"); return 0;
-        default: usage_fail(NULL);
+        default: usage_bad_option(c, argv);
         }
     }
     int npos = argc - optind;

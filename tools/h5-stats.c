@@ -37,14 +37,14 @@ int main(int argc, char **argv)
     util_init(argc, argv, usage_line);
     h5stats_opts_t o = {STATS_TEXT, 10, STATS_ZERO_TOL};
     int json = 0, tsv = 0, c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': json = 1; break;
         case 't': tsv = 1; break;
         case 'n': o.top = (int)parse_long(optarg, 0, 1000000, "--top"); break;
         case 'z': o.zero_tol = parse_double(optarg, 0, 1e300, "--zero-tol"); break;
         case 'h': help(); fshut(stdout, "standard output"); return 0;
-        default: usage_fail(NULL);
+        default: usage_bad_option(c, argv);
         }
     }
     if (json && tsv) usage_fail("--json and --tsv cannot be used together");

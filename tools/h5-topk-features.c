@@ -51,7 +51,7 @@ int main(int argc, char **argv)
     const char *out = NULL;
     long k = -1;
     int c;
-    while ((c = getopt_long(argc, argv, "k:o:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":k:o:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'k': k = parse_long(optarg, 1, INT32_MAX, "-k"); break;
         case 'b':
@@ -63,7 +63,7 @@ int main(int argc, char **argv)
         case 'c': o.compress = (int)parse_long(optarg, 0, 9, "--compress"); break;
         case 'q': o.quiet = 1; break;
         case 'h': help(); fshut(stdout, "standard output"); return 0;
-        default: usage_fail(NULL);
+        default: usage_bad_option(c, argv);
         }
     }
     if (k < 0) usage_fail("-k N is required");

@@ -52,7 +52,7 @@ int main(int argc, char **argv)
     };
     const char *base_url = NULL, *sums_path = NULL, *only = NULL;
     int jmlr = 0, c;
-    while ((c = getopt_long(argc, argv, "j:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":j:qh", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_BASE: base_url = optarg; break;
         case OPT_JMLR: jmlr = 1; break;
@@ -64,7 +64,7 @@ int main(int argc, char **argv)
         case OPT_NOVERIFY: o.verify = 0; break;
         case 'q': o.quiet = 1; break;
         case 'h': usage(); fshut(stdout, "stdout"); return 0;
-        default: usage_fail(NULL);
+        default: usage_bad_option(c, argv);
         }
     }
     if (optind == argc) usage_fail("missing OUTDIR");

@@ -69,8 +69,7 @@ int main(int argc, char **argv)
         {0, 0, 0, 0},
     };
     int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:j:qh", longopts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, ":o:j:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': o.output = optarg; break;
         case OPT_QRELS: o.qrels = optarg; break;
@@ -82,8 +81,7 @@ int main(int argc, char **argv)
         case 'q': o.quiet = 1; break;
         case 'h': help(); fshut(stdout, "stdout"); return 0;
         case OPT_VERSION: printf("svm2h5 (aekit) %s\n", AEKIT_VERSION); return 0;
-        case ':': usage_fail("option '%s' needs a value", argv[optind - 1]);
-        default: usage_fail("unknown option '%s'", argv[optind - 1]);
+        default: usage_bad_option(c, argv);
         }
     }
     if (optind >= argc) usage_fail("no input files");
