@@ -110,8 +110,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HDRS)
 unit: $(UNITS)
 	@set -e; for t in $(UNITS); do echo "== $$t"; ./$$t; done
 
+# TAP to the terminal and to $(BUILD)/bats.tap, then one "passed, failed, skipped" line;
+# the status is bats' own
 bats: $(TOOLS)
-	AEKIT_BIN=$(CURDIR)/$(BIN) AEKIT_BUILD=$(CURDIR)/$(BUILD) PYTHON=$(PYTHON) bats tests/
+	@mkdir -p $(BUILD)
+	@{ AEKIT_BIN=$(CURDIR)/$(BIN) AEKIT_BUILD=$(CURDIR)/$(BUILD) PYTHON=$(PYTHON) bats tests/; \
+	   echo $$? > $(BUILD)/bats.rc; } | tee $(BUILD)/bats.tap
+	@t=$(BUILD)/bats.tap; s=$$(grep -c '^ok .* # skip' $$t); \
+	 echo "bats: $$(( $$(grep -c '^ok' $$t) - s )) passed, $$(grep -c '^not ok' $$t) failed, $$s skipped"
+	@exit $$(cat $(BUILD)/bats.rc)
 
 lint-man:
 	mandoc -Tlint -W warning $(MAN1) $(MAN5) $(MAN7)
