@@ -6,14 +6,17 @@ load helper
 
 USAGE='usage: ae-encode [-b N] [-d auto|cpu|cuda] [-r] [--tsv] [-q] DATASET CHECKPOINT OUT.h5'
 
+# synthetic corpora: tests/ref/make_h5.py csr (row 3 empty, real RCV1 topic codes)
+mk() { "$PYTHON" "$TESTS_DIR/ref/make_h5.py" "$@"; }
+
 # Fixtures shared by every test of this file (built once): a generated corpus of 300 x 60
 # (row 3 empty), the same rows in the Python tool's layout (no sample ids), a narrower corpus,
 # an untrained checkpoint and one trained by PyTorch's AdamW.
 setup_file() {
     cd "$BATS_FILE_TMPDIR"
-    "$PYTHON" "$TESTS_DIR/ref/make_corpus.py" d.h5 300 60 --seed 3
-    "$PYTHON" "$TESTS_DIR/ref/make_corpus.py" d0.h5 300 60 --seed 3 --version 0
-    "$PYTHON" "$TESTS_DIR/ref/make_corpus.py" d50.h5 40 50 --seed 4
+    mk csr d.h5 --rows 300 --cols 60 --seed 3 --aekit
+    mk csr d0.h5 --rows 300 --cols 60 --seed 3
+    mk csr d50.h5 --rows 40 --cols 50 --seed 4 --aekit
     ae-init 60,16,4 -o init.ckpt --seed 7
     "$PYTHON" "$TESTS_DIR/ref/torch_train_ckpt.py" init.ckpt d.h5 trained.ckpt --steps 300 >/dev/null
 }
@@ -156,8 +159,8 @@ EOF
 
 @test "memory is bounded by the batch, not the corpus" {
     # 1,000 and 10,000 rows of 2,000 features: dense, the larger would take 80 MB more
-    "$PYTHON" "$TESTS_DIR/ref/make_corpus.py" small.h5 1000 2000 --seed 5 --max-nnz 20
-    "$PYTHON" "$TESTS_DIR/ref/make_corpus.py" big.h5 10000 2000 --seed 5 --max-nnz 20
+    mk csr small.h5 --rows 1000 --cols 2000 --seed 5 --max-nnz 20 --aekit
+    mk csr big.h5 --rows 10000 --cols 2000 --seed 5 --max-nnz 20 --aekit
     ae-init 2000,64,8 -o w.ckpt
     # sanitizer builds keep freed memory in quarantine, which would be counted as growth
     export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"

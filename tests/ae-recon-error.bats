@@ -6,13 +6,16 @@ load helper
 
 USAGE='usage: ae-recon-error [-b N] [-d auto|cpu|cuda] [--top K] [--by-topic] [-o OUT.h5] [-q] DATASET CHECKPOINT'
 
+# synthetic corpora: tests/ref/make_h5.py csr (row 3 empty, real RCV1 topic codes)
+mk() { "$PYTHON" "$TESTS_DIR/ref/make_h5.py" "$@"; }
+
 setup_file() {
     cd "$BATS_FILE_TMPDIR"
-    "$PYTHON" "$TESTS_DIR/ref/make_corpus.py" d.h5 300 60 --seed 3 --untagged-every 10
-    "$PYTHON" "$TESTS_DIR/ref/make_corpus.py" d0.h5 300 60 --seed 3 --version 0
-    "$PYTHON" "$TESTS_DIR/ref/make_corpus.py" d120.h5 120 60 --seed 3
-    "$PYTHON" "$TESTS_DIR/ref/make_corpus.py" dnt.h5 50 60 --seed 3 --no-targets
-    "$PYTHON" "$TESTS_DIR/ref/make_corpus.py" d50.h5 40 50 --seed 4
+    mk csr d.h5 --rows 300 --cols 60 --seed 3 --aekit --untagged-every 10
+    mk csr d0.h5 --rows 300 --cols 60 --seed 3
+    mk csr d120.h5 --rows 120 --cols 60 --seed 3 --aekit
+    mk csr dnt.h5 --rows 50 --cols 60 --seed 3 --aekit --no-targets
+    mk csr d50.h5 --rows 40 --cols 50 --seed 4 --aekit
     ae-init 60,16,4 -o init.ckpt --seed 7 -a tanh
     "$PYTHON" "$TESTS_DIR/ref/torch_train_ckpt.py" init.ckpt d.h5 trained.ckpt --steps 300 >/dev/null
 }

@@ -127,12 +127,12 @@ i = f["indices"]; i[3] = i[3] + 1'
 
 @test "sklearn_roundtrip: a Python-layout file (no aekit additions) is not taken for svm2h5 output" {
     "$PYTHON" "$REF/vw_to_lyrl.py" --lyrl v.dat "$TESTS_DIR/data/vw_rcv1_small.dat"
-    "$PYTHON" "$REF/make_python_layout.py" py.h5
+    "$PYTHON" "$REF/make_h5.py" csr py.h5 --rows 50
     run -1 --separate-stderr "$PYTHON" "$REF/sklearn_roundtrip.py" py.h5 - v.dat
     assert_stderr_line "sklearn_roundtrip: MISMATCH: attribute format = None, not 'aekit-dataset'"
 }
 
-@test "make_python_layout: the Python tool's layout and each variant readers must accept" {
+@test "make_h5 csr: the Python tool's layout and each variant readers must accept" {
     local check='import h5py, json, sys, numpy as np, scipy.sparse as sp
 f = h5py.File(sys.argv[1], "r")
 want = dict(a.split("=") for a in sys.argv[2:])
@@ -149,7 +149,7 @@ assert (f["data"].compression == "gzip") == (want["gzip"] == "1")
 assert [x.decode() for x in tn[...]] == open(want["topics"]).read().split()
 X = sp.csr_matrix((f["data"][...], f["indices"][...], f["indptr"][...]),
                   shape=tuple(f.attrs["shape"]))
-assert X.has_sorted_indices and X.shape == (50, 300) and f.attrs["original_num_features"] == 47236
+assert X.has_sorted_indices and X.shape == (50, 300) and f.attrs["original_num_features"] == 3 * 300
 e = json.load(open(want["expect"]))
 assert e["nnz"] == X.nnz and e["empty_rows"] == int(np.sum(np.diff(X.indptr) == 0)) == 1
 assert np.allclose(sp.linalg.norm(X, axis=1)[np.diff(X.indptr) > 0], 1, atol=1e-6)
@@ -158,17 +158,17 @@ assert e["docs_without_topics"] == sum(1 for r in t if len(r) == 0) == 1
 assert all(list(r) == sorted(r) for r in t)
 '
     local topics="$TESTS_DIR/data/rcv1.topics.txt"
-    "$PYTHON" "$REF/make_python_layout.py" --expect a.h5 > a.json
-    run -0 "$PYTHON" -c "$check" a.h5 data=float32 indptr=int64 names=vlen gzip=0 \
+    "$PYTHON" "$REF/make_h5.py" csr a.h5 --rows 50 --untagged-every 50 --expect > a.json
+    run -0 "$PYTHON" -c "$check" a.h5 data=float32 indptr=int64 names=fixed gzip=0 \
         topics="$topics" expect=a.json
-    "$PYTHON" "$REF/make_python_layout.py" --float64 --indptr32 --fixed-names --compress \
-        --expect b.h5 > b.json
-    run -0 "$PYTHON" -c "$check" b.h5 data=float64 indptr=int32 names=fixed gzip=1 \
+    "$PYTHON" "$REF/make_h5.py" csr b.h5 --rows 50 --untagged-every 50 --float64 --int32-indptr \
+        --vlen-names --compress --expect > b.json
+    run -0 "$PYTHON" -c "$check" b.h5 data=float64 indptr=int32 names=vlen gzip=1 \
         topics="$topics" expect=b.json
     # the checker itself can fail
-    run -1 "$PYTHON" -c "$check" b.h5 data=float32 indptr=int32 names=fixed gzip=1 \
+    run -1 "$PYTHON" -c "$check" b.h5 data=float32 indptr=int32 names=vlen gzip=1 \
         topics="$topics" expect=b.json
-    "$PYTHON" "$REF/make_python_layout.py" --no-targets c.h5
+    "$PYTHON" "$REF/make_h5.py" csr c.h5 --rows 50 --no-targets
     run -0 "$PYTHON" -c 'import h5py, sys
 f = h5py.File(sys.argv[1], "r")
 sys.exit(0 if "targets" not in f and f.attrs["num_target_categories"] == 0 else 1)' c.h5
