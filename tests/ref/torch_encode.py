@@ -20,7 +20,8 @@ import h5py
 import numpy as np
 import scipy.sparse as sp
 import torch
-from torch import nn
+
+import aemodel
 
 ap = argparse.ArgumentParser()
 ap.add_argument("dataset")
@@ -30,36 +31,9 @@ ap.add_argument("--rtol", type=float, default=1e-5)
 a = ap.parse_args()
 
 
-def s(x):
-    return x.decode() if isinstance(x, bytes) else str(x)
-
-
-ACT = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
-       "leaky_relu": lambda: nn.LeakyReLU(0.01)}
-
-with h5py.File(a.checkpoint, "r") as f:
-    dims = [int(d) for d in f.attrs["dims"]]
-    act = s(f.attrs["activation"])
-    lat = s(f.attrs["latent_activation"])
-    state = {k: torch.from_numpy(np.asarray(v[()])).double() for k, v in f["state_dict"].items()}
-
-enc, dec = [], []
-L = len(dims) - 1
-for i in range(L):
-    enc.append(nn.Linear(dims[i], dims[i + 1]))
-    if i < L - 1:
-        enc.append(ACT[act]())
-    elif lat != "linear":
-        enc.append(ACT[lat]())
-for i in range(L, 0, -1):
-    dec.append(nn.Linear(dims[i], dims[i - 1]))
-    if i > 1:
-        dec.append(ACT[act]())
-model = nn.Module()
-model.encoder = nn.Sequential(*enc)
-model.decoder = nn.Sequential(*dec)
+s = aemodel.text
+model, dims, act, lat = aemodel.load(a.checkpoint)
 model.double()
-missing = model.load_state_dict(state, strict=True)
 
 with h5py.File(a.dataset, "r") as f:
     indptr = f["indptr"][()].astype(np.int64)

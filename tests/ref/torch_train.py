@@ -25,6 +25,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+import aemodel
+
 ap = argparse.ArgumentParser()
 ap.add_argument("dataset")
 ap.add_argument("init_ckpt")
@@ -40,10 +42,6 @@ ap.add_argument("--loss-tol", type=float, default=1e-5)
 ap.add_argument("--weight-tol", type=float, default=1e-4)
 a = ap.parse_args()
 torch.set_num_threads(1)
-
-ACTS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
-        "leaky_relu": lambda: nn.LeakyReLU(0.01), "linear": nn.Identity}
-
 
 class Fp16Linear(torch.autograd.Function):
     """y = x W^T + b with both operands of every product rounded to float16 (float32 sums)."""
@@ -70,26 +68,8 @@ class Lin(nn.Linear):
         return super().forward(x)
 
 
-def build(dims, act, latent):
-    enc, dec = [], []
-    L = len(dims) - 1
-    for k in range(L):
-        enc.append(Lin(dims[k], dims[k + 1]))
-        enc.append(ACTS[act]() if k < L - 1 else ACTS[latent]())
-    for k in range(L, 0, -1):
-        dec.append(Lin(dims[k], dims[k - 1]))
-        if k > 1:
-            dec.append(ACTS[act]())
-    return nn.Sequential(*enc), nn.Sequential(*dec)
-
-
-with h5py.File(a.init_ckpt, "r") as f:
-    dims = [int(d) for d in f.attrs["dims"]]
-    act, latent = f.attrs["activation"], f.attrs["latent_activation"]
-    sd = {k: torch.from_numpy(v[()]) for k, v in f["state_dict"].items()}
-encoder, decoder = build(dims, act, latent)
-encoder.load_state_dict({k[8:]: v for k, v in sd.items() if k.startswith("encoder.")})
-decoder.load_state_dict({k[8:]: v for k, v in sd.items() if k.startswith("decoder.")})
+model, dims, act, latent = aemodel.load(a.init_ckpt, linear=Lin)
+encoder, decoder = model.encoder, model.decoder
 
 with h5py.File(a.dataset, "r") as f:
     data, ind, ptr = f["data"][()], f["indices"][()], f["indptr"][()]

@@ -15,7 +15,8 @@ import h5py
 import numpy as np
 import scipy.sparse as sp
 import torch
-from torch import nn
+
+import aemodel
 
 ap = argparse.ArgumentParser()
 ap.add_argument("init")
@@ -27,32 +28,8 @@ ap.add_argument("--seed", type=int, default=0)
 a = ap.parse_args()
 
 
-def s(x):
-    return x.decode() if isinstance(x, bytes) else str(x)
-
-
-ACT = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
-       "leaky_relu": lambda: nn.LeakyReLU(0.01)}
 shutil.copyfile(a.init, a.out)
-with h5py.File(a.out, "r") as f:
-    dims = [int(d) for d in f.attrs["dims"]]
-    act, lat = s(f.attrs["activation"]), s(f.attrs["latent_activation"])
-    state = {k: torch.from_numpy(np.asarray(v[()])) for k, v in f["state_dict"].items()}
-L = len(dims) - 1
-enc, dec = [], []
-for i in range(L):
-    enc.append(nn.Linear(dims[i], dims[i + 1]))
-    if i < L - 1:
-        enc.append(ACT[act]())
-    elif lat != "linear":
-        enc.append(ACT[lat]())
-for i in range(L, 0, -1):
-    dec.append(nn.Linear(dims[i], dims[i - 1]))
-    if i > 1:
-        dec.append(ACT[act]())
-model = nn.Module()
-model.encoder, model.decoder = nn.Sequential(*enc), nn.Sequential(*dec)
-model.load_state_dict(state, strict=True)
+model, dims, act, lat = aemodel.load(a.out)
 
 with h5py.File(a.dataset, "r") as f:
     indptr = f["indptr"][()].astype(np.int64)
