@@ -75,18 +75,17 @@ int convert_svm_to_h5(const convert_opts_t *o)
     progress_init(&pr, progname, 0, o->quiet);
     int64_t max_col = -1, rows = 0;
     svm_row_t *row;
-    const char *where;
     int k;
-    while ((k = svm_reader_next(rd, &row, &where, err, sizeof err)) == 1) {
+    while ((k = svm_reader_next(rd, &row, err, sizeof err)) == 1) {
         if (!o->svm.labels) {
             int64_t first = docindex_put(&ix, row->docid, rows);
             if (first >= 0) {
-                warnmsg("%s: duplicate document id %u (first seen at row %lld)", where,
+                warnmsg("%s: duplicate document id %u (first seen at row %lld)", svm_reader_where(rd),
                         row->docid, (long long)first + 1);
                 goto out;
             }
         } else if (dsw_append_label(w, row->label) < 0) {
-            warnmsg("%s: cannot store label", where);
+            warnmsg("%s: cannot store label", svm_reader_where(rd));
             goto out;
         }
         if (row->n && row->idx[row->n - 1] > max_col) max_col = row->idx[row->n - 1];
@@ -107,7 +106,7 @@ int convert_svm_to_h5(const convert_opts_t *o)
     }
     progress_done(&pr);
     if (k < 0) {
-        warnmsg("%s: %s", where, err);
+        warnmsg("%s: %s", svm_reader_where(rd), err);
         goto out;
     }
     int64_t cols = o->svm.n_features > 0 ? o->svm.n_features : max_col + 1;

@@ -169,6 +169,7 @@ struct svm_reader {
     block_t *blk;
     int64_t pos;                        /* next row in blk */
     svm_row_t row;
+    int64_t line;                       /* line of the last row or error; 0 = whole file */
     char where[1200];
 };
 
@@ -335,8 +336,7 @@ svm_reader_t *svm_reader_open(char **paths, int npaths, const svm_opts_t *o, int
     return r;
 }
 
-int svm_reader_next(svm_reader_t *r, svm_row_t **row, const char **where, char *err,
-                    size_t errlen)
+int svm_reader_next(svm_reader_t *r, svm_row_t **row, char *err, size_t errlen)
 {
     for (;;) {
         if (r->cur >= r->nfiles) return 0;
@@ -349,18 +349,13 @@ int svm_reader_next(svm_reader_t *r, svm_row_t **row, const char **where, char *
             r->row.n = b->ptr[i + 1] - b->ptr[i];
             r->row.idx = b->idx + b->ptr[i];
             r->row.val = b->val + b->ptr[i];
-            snprintf(r->where, sizeof r->where, "%s:%lld", f->path, (long long)b->line[i]);
+            r->line = b->line[i];
             *row = &r->row;
-            *where = r->where;
             return 1;
         }
         if (b && b->err) {
-            if (b->errline > 0)
-                snprintf(r->where, sizeof r->where, "%s:%lld", f->path, (long long)b->errline);
-            else
-                snprintf(r->where, sizeof r->where, "%s", f->path);
+            r->line = b->errline;
             snprintf(err, errlen, "%s", b->errmsg);
-            *where = r->where;
             return -1;
         }
         block_free(b);
@@ -379,6 +374,16 @@ int svm_reader_next(svm_reader_t *r, svm_row_t **row, const char **where, char *
         }
         pthread_mutex_unlock(&f->mu);
     }
+}
+
+const char *svm_reader_where(svm_reader_t *r)
+{
+    const char *path = r->files[r->cur < r->nfiles ? r->cur : r->nfiles - 1].path;
+    if (r->line > 0)
+        snprintf(r->where, sizeof r->where, "%s:%lld", path, (long long)r->line);
+    else
+        snprintf(r->where, sizeof r->where, "%s", path);
+    return r->where;
 }
 
 void svm_reader_progress(svm_reader_t *r, int64_t *done, int64_t *total)

@@ -40,9 +40,11 @@ int svm_parse_line(char *line, const svm_opts_t *o, svm_row_t *row, int64_t *cap
 typedef struct svm_reader svm_reader_t;
 svm_reader_t *svm_reader_open(char **paths, int npaths, const svm_opts_t *o, int jobs);
 /* Next row in input order: 1 = row (valid until the next call), 0 = end of all input,
- * -1 = error; *where is "FILE:LINE" (or "FILE") and err the reason. */
-int svm_reader_next(svm_reader_t *r, svm_row_t **row, const char **where, char *err,
-                    size_t errlen);
+ * -1 = error with the reason in err. */
+int svm_reader_next(svm_reader_t *r, svm_row_t **row, char *err, size_t errlen);
+/* "FILE:LINE" (or "FILE") of the last row or error, formatted only when asked for: messages
+ * need it, the parsing loop does not. Valid until the next call. */
+const char *svm_reader_where(svm_reader_t *r);
 /* bytes of input consumed so far (compressed bytes for .gz) and in total (0 if unknown) */
 void svm_reader_progress(svm_reader_t *r, int64_t *done, int64_t *total);
 void svm_reader_close(svm_reader_t *r);
